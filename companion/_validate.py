@@ -1,0 +1,84 @@
+"""Input checks shared by every module, so bad input always fails the same clear way.
+
+Each helper takes ``owner``, the name of the layer or function being called,
+so a message reads like ``Linear: input x has shape (5, 3), expected (n, 4)``.
+"""
+
+import numpy as np
+
+
+def as_float_array(x, name, owner):
+    """Return ``x`` as a float64 ndarray (any shape), or raise a clear error.
+
+    Raises ``TypeError`` for things that are not numbers (strings, None,
+    objects) and ``ValueError`` for NaN or infinite entries.
+    """
+    raw = np.asarray(x)
+    if raw.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{owner}: {name} must be real numbers (an int/float or a numeric "
+            f"array), got {type(x).__name__} with dtype {raw.dtype}"
+        )
+    arr = raw.astype(np.float64, copy=False)
+    if not np.isfinite(arr).all():
+        where = np.argwhere(~np.isfinite(arr))[0]
+        index = tuple(int(i) for i in where) if arr.ndim else ()
+        raise ValueError(
+            f"{owner}: {name} contains NaN or infinity (first at index {index}, "
+            f"value {arr[index]}); expected finite numbers"
+        )
+    return arr
+
+
+def as_output(arr):
+    """Hand a result back to the caller: a Python float for 0-d results, else the array."""
+    return float(arr) if np.ndim(arr) == 0 else arr
+
+
+def check_shape(arr, expected, name, owner):
+    """Raise ``ValueError`` unless ``arr.shape`` equals ``expected``."""
+    if arr.shape != tuple(expected):
+        raise ValueError(
+            f"{owner}: {name} has shape {arr.shape}, expected {tuple(expected)}"
+        )
+
+
+def require_forward(cached, owner):
+    """Raise ``RuntimeError`` when backward is called before forward."""
+    if cached is None:
+        raise RuntimeError(
+            f"{owner}: backward() called before forward(); run forward first so "
+            f"the layer has the inputs its local derivatives need"
+        )
+
+
+def sum_to_shape(grad, shape):
+    """Sum ``grad`` over the axes numpy broadcasting added, so it has ``shape``.
+
+    If ``x`` of shape ``shape`` was broadcast to ``grad.shape`` in the forward
+    pass, every copy of an entry received a gradient; the entry's gradient is
+    their sum. Example: ``shape=(3,)`` and ``grad.shape=(5, 3)`` sums the rows.
+    """
+    shape = tuple(shape)
+    extra = grad.ndim - len(shape)
+    if extra > 0:
+        grad = grad.sum(axis=tuple(range(extra)))
+    stretched = tuple(i for i, size in enumerate(shape) if size == 1 and grad.shape[i] != 1)
+    if stretched:
+        grad = grad.sum(axis=stretched, keepdims=True)
+    return grad.reshape(shape)
+
+
+def as_rng(rng):
+    """Return a ``numpy.random.Generator`` from a Generator, an int seed, or None.
+
+    None gives a fresh, unseeded generator (different numbers every run); the
+    book always passes a seed or a Generator so that its outputs reproduce.
+    """
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is None or (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool)):
+        return np.random.default_rng(rng)
+    raise TypeError(
+        f"rng must be a numpy.random.Generator, an int seed or None, got {type(rng).__name__}"
+    )

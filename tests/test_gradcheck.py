@@ -1,0 +1,107 @@
+"""companion.gradcheck: the numerical reference every other test relies on."""
+
+import numpy as np
+import pytest
+
+from companion import Linear, Square
+from companion.gradcheck import gradient_check, layer_gradient_errors, numerical_gradient, relative_error
+
+
+def test_central_difference_of_a_quadratic_is_exact_up_to_round_off():
+    assert numerical_gradient(lambda x: (x + 1) ** 2, 3.0) == pytest.approx(8.0, abs=1e-9)
+
+
+@pytest.mark.parametrize("shape", [(), (1,), (4,), (2, 3), (2, 1, 3)], ids=str)
+def test_gradient_of_sum_of_squares_for_any_shape(shape):
+    x = np.random.default_rng(0).normal(size=shape)
+    grad = numerical_gradient(lambda v: np.sum(v ** 2), x)
+    assert np.shape(grad) == shape
+    np.testing.assert_allclose(grad, 2 * x, rtol=1e-8, atol=1e-10)
+
+
+def test_scalar_input_gives_a_float():
+    assert isinstance(numerical_gradient(np.sin, 0.5), float)
+
+
+def test_callers_array_is_not_modified_even_by_a_function_that_writes_into_it():
+    x = np.array([1.0, 2.0, 3.0])
+    original = x.copy()
+
+    def f(v):
+        v *= 1.0  # writes into what it is given
+        return float(np.sum(v ** 3))
+
+    numerical_gradient(f, x)
+    np.testing.assert_array_equal(x, original)
+
+
+def test_integer_and_float32_inputs_are_differentiated_in_float64():
+    assert numerical_gradient(lambda v: np.sum(v ** 2), np.array([1, 2])).dtype == np.float64
+    grad32 = numerical_gradient(lambda v: np.sum(v ** 2), np.array([1.5], dtype=np.float32))
+    np.testing.assert_allclose(grad32, [3.0], rtol=1e-9)
+
+
+def test_forward_differences_are_first_order_and_central_second_order():
+    f, exact = np.exp, np.exp(1.0)
+    errors = {m: [abs(numerical_gradient(f, 1.0, h=h, method=m) - exact) for h in (1e-2, 1e-3)] for m in ("forward", "central")}
+    assert errors["forward"][0] / errors["forward"][1] == pytest.approx(10, rel=0.1)  # O(h)
+    assert errors["central"][0] / errors["central"][1] == pytest.approx(100, rel=0.1)  # O(h^2)
+
+
+def test_bad_arguments_give_clear_errors():
+    with pytest.raises(ValueError, match=r"f must return a single number .* shape \(3,\)"):
+        numerical_gradient(lambda v: v * 2, np.ones(3))
+    with pytest.raises(ValueError, match=r"unknown method 'backward'; expected one of \('central', 'forward'\)"):
+        numerical_gradient(np.sin, 1.0, method="backward")
+    with pytest.raises(ValueError, match="step h must be a positive finite number"):
+        numerical_gradient(np.sin, 1.0, h=0)
+    with pytest.raises(ValueError, match="x contains NaN"):
+        numerical_gradient(np.sin, np.array([1.0, np.nan]))
+    with pytest.raises(ValueError, match="the value f returned contains NaN"):
+        numerical_gradient(lambda v: float("nan"), 1.0)
+
+
+def test_relative_error():
+    assert relative_error([1.0, 2.0], [1.0, 2.0]) == 0.0
+    assert relative_error([0.0], [0.0]) == 0.0
+    assert relative_error([1.0], [3.0]) == pytest.approx(0.5)
+    assert relative_error([1e-12], [0.0]) == pytest.approx(1e-4)  # the floor makes tiny values absolute
+    with pytest.raises(ValueError, match=r"shapes \(2,\) and \(3,\)"):
+        relative_error(np.ones(2), np.ones(3))
+
+
+def test_gradient_check_prints_a_verdict(capsys):
+    x = np.array([1.0, -2.0, 0.5])
+    ok = gradient_check(lambda v: np.sum(v ** 2), x, 2 * x)
+    assert ok < 1e-7
+    assert capsys.readouterr().out.startswith("gradient check passed: max relative error")
+    bad_grad = 2 * x
+    bad_grad[1] = 7.0
+    err = gradient_check(lambda v: np.sum(v ** 2), x, bad_grad)
+    assert err > 0.1
+    assert "FAILED" in (out := capsys.readouterr().out) and "worst entry (1,): analytic 7, numerical -4" in out
+    with pytest.raises(ValueError, match=r"grad has shape \(2,\), expected x's shape \(3,\)"):
+        gradient_check(lambda v: np.sum(v ** 2), x, np.ones(2))
+
+
+def test_layer_gradient_errors_catches_a_wrong_backward():
+    class WrongSquare(Square):
+        def backward(self, dout):
+            return dout * self.x  # forgot the 2
+
+    assert layer_gradient_errors(WrongSquare(), np.array([1.0, 2.0]), rng=0)["x"] > 0.1
+    assert layer_gradient_errors(Square(), np.array([1.0, 2.0]), rng=0)["x"] < 1e-9
+
+
+def test_layer_gradient_errors_catches_a_wrong_parameter_gradient_and_restores_parameters():
+    class NoBiasGrad(Linear):
+        def backward(self, dout):
+            dx = super().backward(dout)
+            self.grad_b[...] = 0.0
+            return dx
+
+    layer = NoBiasGrad(3, 2, rng=0)
+    W_before = layer.W.copy()
+    errors = layer_gradient_errors(layer, np.ones((4, 3)), rng=1)
+    assert errors["b"] == pytest.approx(1.0) and errors["W"] < 1e-7
+    np.testing.assert_array_equal(layer.W, W_before)

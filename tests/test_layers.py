@@ -1,0 +1,132 @@
+"""companion.layers: two-input nodes, Linear, Sequential."""
+
+import numpy as np
+import pytest
+
+import companion
+from companion.layers import AddLayer, DivLayer, Linear, MulLayer, Sequential, SubLayer
+
+TWO_INPUT = [AddLayer, SubLayer, MulLayer, DivLayer]
+
+
+@pytest.mark.parametrize("shapes", [((), ()), ((4,), (4,)), ((2, 3), (2, 3)), ((5, 3), (3,)), ((2, 1), (1, 4)), ((3, 2), ())],
+                         ids=str)
+@pytest.mark.parametrize("Node", TWO_INPUT, ids=lambda c: c.__name__)
+def test_two_input_nodes_match_numerical_gradients_with_broadcasting(Node, shapes):
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=shapes[0])
+    y = rng.uniform(0.5, 2, size=shapes[1]) * rng.choice([-1, 1], size=shapes[1])
+    node = Node()
+    errors = companion.layer_gradient_errors(node, x, y, rng=rng)
+    assert errors["x"] < 1e-7 and errors["y"] < 1e-7
+    dx, dy = node.backward(np.ones(np.broadcast_shapes(np.shape(x), np.shape(y))))
+    assert np.shape(dx) == np.shape(x) and np.shape(dy) == np.shape(y)
+
+
+def test_mul_and_add_local_rules_on_numbers():
+    mul = MulLayer()
+    assert mul.forward(3.0, 4.0) == 12.0
+    assert mul.backward(2.0) == (8.0, 6.0)  # swapped inputs
+    add = AddLayer()
+    add.forward(3.0, 4.0)
+    assert add.backward(2.0) == (2.0, 2.0)
+    sub = SubLayer()
+    sub.forward(3.0, 4.0)
+    assert sub.backward(2.0) == (2.0, -2.0)
+    div = DivLayer()
+    assert div.forward(3.0, 2.0) == 1.5
+    assert div.backward(1.0) == (0.5, -0.75)  # -x/y**2, not -1/y**2
+
+
+def test_two_input_node_errors():
+    with pytest.raises(RuntimeError, match="MulLayer: backward"):
+        MulLayer().backward(1.0)
+    with pytest.raises(ValueError, match=r"AddLayer: inputs x \(2,\) and y \(3,\) do not broadcast"):
+        AddLayer().forward(np.ones(2), np.ones(3))
+    with pytest.raises(ValueError, match="DivLayer: divisor y must be nonzero"):
+        DivLayer().forward(1.0, 0.0)
+    with pytest.raises(ValueError, match=r"MulLayer: input y contains NaN"):
+        MulLayer().forward(1.0, float("nan"))
+    mul = MulLayer()
+    mul.forward(np.ones((2, 2)), 3.0)
+    with pytest.raises(ValueError, match=r"expected \(2, 2\)"):
+        mul.backward(np.ones(2))
+
+
+@pytest.mark.parametrize("n, d_in, d_out", [(1, 1, 1), (1, 4, 3), (7, 3, 5), (50, 1, 2), (3, 13, 1)])
+def test_linear_gradients_for_any_batch_size(n, d_in, d_out):
+    rng = np.random.default_rng(n * 100 + d_in * 10 + d_out)
+    layer = Linear(d_in, d_out, rng=rng)
+    layer.b[...] = rng.normal(size=d_out)
+    errors = companion.layer_gradient_errors(layer, rng.normal(size=(n, d_in)), rng=rng)
+    assert set(errors) == {"x", "W", "b"}
+    assert max(errors.values()) < 1e-7
+
+
+def test_linear_shapes_and_formulas():
+    rng = np.random.default_rng(0)
+    layer = Linear(3, 2, rng=rng)
+    x = rng.normal(size=(4, 3))
+    out = layer.forward(x)
+    assert out.shape == (4, 2)
+    np.testing.assert_allclose(out, x @ layer.W + layer.b)
+    dout = rng.normal(size=(4, 2))
+    dx = layer.backward(dout)
+    np.testing.assert_allclose(layer.grad_W, x.T @ dout)
+    np.testing.assert_allclose(layer.grad_b, dout.sum(axis=0))
+    np.testing.assert_allclose(dx, dout @ layer.W.T)
+
+
+def test_linear_gradients_are_written_in_place():
+    layer = Linear(3, 2, rng=0)
+    pairs = layer.parameters()
+    layer.forward(np.ones((5, 3)))
+    layer.backward(np.ones((5, 2)))
+    assert pairs[0][1] is layer.grad_W and pairs[1][1] is layer.grad_b
+    np.testing.assert_allclose(pairs[1][1], [5.0, 5.0])
+    layer.zero_grad()
+    assert not layer.grad_W.any() and not layer.grad_b.any()
+
+
+def test_linear_errors_name_the_layer_and_both_shapes():
+    layer = Linear(4, 3, rng=0)
+    with pytest.raises(ValueError, match=r"Linear\(4, 3\): input x has shape \(5, 2\), expected \(n, 4\)"):
+        layer.forward(np.ones((5, 2)))
+    with pytest.raises(ValueError, match=r"use x.reshape\(1, -1\)"):
+        layer.forward(np.ones(4))
+    with pytest.raises(RuntimeError, match=r"Linear\(4, 3\): backward"):
+        layer.backward(np.ones((5, 3)))
+    layer.forward(np.ones((5, 4)))
+    with pytest.raises(ValueError, match=r"dout has shape \(5, 4\), expected \(5, 3\)"):
+        layer.backward(np.ones((5, 4)))
+    with pytest.raises(ValueError, match="in_features must be a positive integer"):
+        Linear(0, 3)
+    with pytest.raises(ValueError, match=r"unknown initialiser 'glorot'; expected one of \['he', 'xavier'\]"):
+        Linear(2, 3, init="glorot")
+
+
+def test_linear_initialisation_is_reproducible_and_scaled():
+    a, b = Linear(200, 300, rng=42), Linear(200, 300, rng=42)
+    np.testing.assert_array_equal(a.W, b.W)
+    assert not np.array_equal(a.W, Linear(200, 300, rng=43).W)
+    assert a.W.std() == pytest.approx(np.sqrt(2 / 200), rel=0.02)
+    assert Linear(200, 300, init="xavier", rng=0).W.std() == pytest.approx(np.sqrt(2 / 500), rel=0.02)
+    assert a.W.dtype == np.float64 and not a.b.any()
+
+
+def test_sequential_runs_layers_in_order_and_names_parameters():
+    net = Sequential(Linear(2, 3, rng=0), companion.ReLU(), Linear(3, 1, rng=1))
+    assert [name for name, _, _ in net.named_parameters()] == ["0.W", "0.b", "2.W", "2.b"]
+    assert len(net) == 3 and isinstance(net[1], companion.ReLU)
+    x = np.random.default_rng(2).normal(size=(6, 2))
+    errors = companion.layer_gradient_errors(net, x, rng=3)
+    assert set(errors) == {"x", "0.W", "0.b", "2.W", "2.b"}
+    assert max(errors.values()) < 1e-7  # seeded: no pre-activation lies within h of ReLU's kink
+    net.zero_grad()
+    assert all(not grad.any() for _, grad in net.parameters())
+    assert "Linear(2, 3)" in repr(net)
+
+
+def test_sequential_refuses_things_that_are_not_layers():
+    with pytest.raises(TypeError, match=r"Sequential: layer 1 .* expected a layer .* \(an instance, not the class\)"):
+        Sequential(Linear(2, 2, rng=0), companion.ReLU)
