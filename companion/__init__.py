@@ -13,7 +13,16 @@ module          what it holds                                 chapter
 ``gradcheck``   numerical_gradient, gradient_check, ...       Local derivative rules;
                                                               Checking gradients numerically
 ``init``        he_normal, xavier_normal                      Matrix gradients for a minibatch
-``losses``      MSELoss                                       Matrix gradients for a minibatch
+``losses``      MSELoss;                                      Matrix gradients for a minibatch;
+                softmax, log_softmax, SoftmaxCrossEntropy     Softmax and cross-entropy
+``metrics``     accuracy, confusion_matrix                    Softmax and cross-entropy;
+                                                              Training a digit classifier
+``optim``       SGD, Momentum, AdaGrad, RMSProp, Adam         Optimizers
+``datasets``    load_digits, load_mnist, download_mnist,      Training a digit classifier
+                read_idx, split
+``training``    fit, evaluate                                 Training a digit classifier
+``plots``       plot_history, plot_confusion_matrix,          Optimizers;
+                plot_digits                                   Training a digit classifier
 ==============  ============================================  =====================================
 
 Conventions: float64 everywhere; a minibatch is row-major, shape ``(n, features)``;
@@ -26,7 +35,12 @@ from .functions import Exp, Function, Identity, Log, Plus1, Power, Reciprocal, R
 from .gradcheck import gradient_check, layer_gradient_errors, numerical_gradient, relative_error
 from .init import he_normal, xavier_normal
 from .layers import AddLayer, DivLayer, Linear, MulLayer, Sequential, SubLayer
-from .losses import MSELoss
+from .losses import MSELoss, SoftmaxCrossEntropy, log_softmax, softmax
+from .metrics import accuracy, confusion_matrix
+from .optim import SGD, AdaGrad, Adam, Momentum, Optimizer, RMSProp
+from .datasets import download_mnist, load_digits, load_mnist, read_idx
+from .training import evaluate, fit
+from .plots import plot_confusion_matrix, plot_digits, plot_history
 from .viz import Graph, draw_graph
 
 __version__ = "0.1.0"
@@ -36,4 +50,8 @@ __all__ = [
     "MulLayer", "Plus1", "Power", "ReLU", "Reciprocal", "Sequential", "Sigmoid", "Square", "SubLayer",
     "Tanh", "draw_graph", "gradient_check", "he_normal", "layer_gradient_errors", "numerical_gradient",
     "relative_error", "xavier_normal",
+    # classification, optimizers, data and training (part III)
+    "AdaGrad", "Adam", "Momentum", "Optimizer", "RMSProp", "SGD", "SoftmaxCrossEntropy", "accuracy",
+    "confusion_matrix", "download_mnist", "evaluate", "fit", "load_digits", "load_mnist", "log_softmax",
+    "plot_confusion_matrix", "plot_digits", "plot_history", "read_idx", "softmax",
 ]

@@ -159,13 +159,14 @@ class Linear:
         self.x = x
         return x @ self.W + self.b
 
-    def backward(self, dout):
+    def backward(self, dout, input_grad=True):
+        """Store grad_W and grad_b; return dx (None with ``input_grad=False``, when x is data)."""
         require_forward(self.x, repr(self))
         dout = as_float_array(dout, "upstream gradient dout", repr(self))
         check_shape(dout, (self.x.shape[0], self.W.shape[1]), "upstream gradient dout", repr(self))
-        self.grad_W[...] = self.x.T @ dout
-        self.grad_b[...] = dout.sum(axis=0)
-        return dout @ self.W.T
+        np.matmul(self.x.T, dout, out=self.grad_W)   # grad_W = x.T @ dout, written in place
+        np.sum(dout, axis=0, out=self.grad_b)        # grad_b = dout.sum(axis=0)
+        return dout @ self.W.T if input_grad else None
 
     def named_parameters(self):
         return [("W", self.W, self.grad_W), ("b", self.b, self.grad_b)]
@@ -214,10 +215,27 @@ class Sequential:
             x = layer.forward(x)
         return x
 
-    def backward(self, dout):
-        for layer in reversed(self.layers):
+    def backward(self, dout, input_grad=True):
+        """Run every layer's backward in reverse order and return dL/dx.
+
+        Training needs only the parameters' gradients, not the gradient for the
+        input data: with ``input_grad=False`` the pass stops at the first layer
+        that has parameters, tells it to skip its ``dx`` (a whole matmul), and
+        returns None. The parameter gradients are the same either way.
+        """
+        if input_grad:
+            for layer in reversed(self.layers):
+                dout = layer.backward(dout)
+            return dout
+        with_params = [i for i, layer in enumerate(self.layers) if hasattr(layer, "named_parameters")]
+        if not with_params:
+            return None
+        first = with_params[0]
+        for layer in reversed(self.layers[first + 1:]):
             dout = layer.backward(dout)
-        return dout
+        layer = self.layers[first]
+        layer.backward(dout, input_grad=False) if isinstance(layer, (Linear, Sequential)) else layer.backward(dout)
+        return None
 
     def named_parameters(self):
         return [
