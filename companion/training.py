@@ -16,6 +16,8 @@ and, with ``validation=(x_val, t_val)``, ``val_loss`` and ``val_accuracy``
 (measured after the epoch). ``evaluate`` measures a model on a data set.
 """
 
+import contextlib
+
 import numpy as np
 
 from ._validate import as_float_array, as_labels, as_rng
@@ -49,7 +51,8 @@ def evaluate(model, x, t, loss=None, batch_size=1000):
     return total / len(x), correct / len(x)
 
 
-def fit(model, x, t, *, optimizer, loss=None, epochs=10, batch_size=32, rng=0, validation=None, progress=True):
+def fit(model, x, t, *, optimizer, loss=None, epochs=10, batch_size=32, rng=0, validation=None, progress=True,
+        blas_threads=1):
     """Train ``model`` on inputs ``x`` (n, d) and targets ``t`` (labels (n,) or one-hot (n, k)).
 
     Every epoch visits the samples in a new random order drawn from ``rng``
@@ -61,6 +64,11 @@ def fit(model, x, t, *, optimizer, loss=None, epochs=10, batch_size=32, rng=0, v
     ``progress=True`` shows a tqdm bar per epoch with the running loss and
     accuracy (on stderr); pass ``progress=False`` in notebooks that must
     produce the same output every run.
+
+    ``blas_threads=1`` runs numpy's matrix products on one thread while
+    training (``None`` leaves the setting alone): for the small matrices of
+    a minibatch, extra threads cost more than they bring, many times more on
+    a busy machine.
 
     Returns the history dict described in the module docstring. Raises
     ``FloatingPointError`` when a number overflows (diverging training:
@@ -80,7 +88,14 @@ def fit(model, x, t, *, optimizer, loss=None, epochs=10, batch_size=32, rng=0, v
         if not (isinstance(validation, (tuple, list)) and len(validation) == 2):
             raise TypeError("fit: validation must be a pair (x_val, t_val)")
         x_val, t_val = _data(model, *validation, "fit", "validation")
+        validation = (x_val, t_val)
     rng = as_rng(rng)
+    with _blas_threads(blas_threads):
+        return _train(model, x, labels, optimizer, loss, epochs, batch_size, rng, validation, progress)
+
+
+def _train(model, x, labels, optimizer, loss, epochs, batch_size, rng, validation, progress):
+    """The loop of ``fit``, on checked data."""
     bar = _progress_bar(progress)
     history = {"loss": [], "accuracy": []} | ({"val_loss": [], "val_accuracy": []} if validation is not None else {})
     n = len(x)
@@ -115,7 +130,7 @@ def fit(model, x, t, *, optimizer, loss=None, epochs=10, batch_size=32, rng=0, v
         history["loss"].append(total / n)
         history["accuracy"].append(correct / n)
         if validation is not None:
-            val_loss, val_acc = evaluate(model, x_val, t_val, loss)
+            val_loss, val_acc = evaluate(model, *validation, loss)
             history["val_loss"].append(val_loss)
             history["val_accuracy"].append(val_acc)
     return history
@@ -138,6 +153,17 @@ class _NoBar:
 
     def set_postfix(self, **kwargs):
         pass
+
+
+def _blas_threads(count):
+    """A context that limits numpy's BLAS to ``count`` threads (a no-op for None or without threadpoolctl)."""
+    if count is None:
+        return contextlib.nullcontext()
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=count, user_api="blas")
 
 
 def _progress_bar(progress):

@@ -115,3 +115,20 @@ def test_errors():
         fit(model, x, t, optimizer=opt, validation=(x, np.full(10, 7)), progress=False)
     with pytest.raises(ValueError, match="evaluate: evaluation inputs x contains NaN"):
         evaluate(model, np.full((2, 2), np.nan), [0, 1])
+
+
+def test_fit_limits_blas_threads_only_while_training():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    before = [p["num_threads"] for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"]
+    seen = []
+
+    class Spy(SGD):
+        def step(self):
+            seen.append([p["num_threads"] for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"])
+            super().step()
+
+    x, t = blobs(8)
+    model = mlp()
+    fit(model, x, t, optimizer=Spy(model.parameters()), epochs=1, batch_size=8, progress=False)
+    assert seen and all(n == 1 for n in seen[0])
+    assert [p["num_threads"] for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"] == before
