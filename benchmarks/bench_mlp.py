@@ -49,7 +49,8 @@ def make_model(sizes):
 def companion_epoch(sizes, x, t, batch):
     model = make_model(sizes)
     opt = SGD(model.parameters(), lr=LR)
-    return lambda: fit(model, x, t, optimizer=opt, epochs=1, batch_size=batch, rng=0, progress=False)
+    rng = np.random.default_rng(0)  # one generator: every epoch draws a new order, as in the floor
+    return lambda: fit(model, x, t, optimizer=opt, epochs=1, batch_size=batch, rng=rng, progress=False)
 
 
 def numpy_epoch(sizes, x, t, batch):

@@ -234,7 +234,10 @@ class Sequential:
         for layer in reversed(self.layers[first + 1:]):
             dout = layer.backward(dout)
         layer = self.layers[first]
-        layer.backward(dout, input_grad=False) if isinstance(layer, (Linear, Sequential)) else layer.backward(dout)
+        if isinstance(layer, (Linear, Sequential)):
+            layer.backward(dout, input_grad=False)
+        else:
+            layer.backward(dout)
         return None
 
     def named_parameters(self):
