@@ -50,7 +50,9 @@ def companion_epoch(sizes, x, t, batch):
     model = make_model(sizes)
     opt = SGD(model.parameters(), lr=LR)
     rng = np.random.default_rng(0)  # one generator: every epoch draws a new order, as in the floor
-    return lambda: fit(model, x, t, optimizer=opt, epochs=1, batch_size=batch, rng=rng, progress=False)
+    # blas_threads=None: main() already runs everyone on one BLAS thread
+    return lambda: fit(model, x, t, optimizer=opt, epochs=1, batch_size=batch, rng=rng, progress=False,
+                       blas_threads=None)
 
 
 def numpy_epoch(sizes, x, t, batch):

@@ -90,7 +90,8 @@ def fit(model, x, t, *, optimizer, loss=None, epochs=10, batch_size=32, rng=0, v
         x_val, t_val = _data(model, *validation, "fit", "validation")
         validation = (x_val, t_val)
     rng = as_rng(rng)
-    with _blas_threads(blas_threads):
+    # Overflow or NaN anywhere in training raises FloatingPointError (caught and explained in _train).
+    with _blas_threads(blas_threads), np.errstate(over="raise", invalid="raise", divide="raise"):
         return _train(model, x, labels, optimizer, loss, epochs, batch_size, rng, validation, progress)
 
 
@@ -107,15 +108,14 @@ def _train(model, x, labels, optimizer, loss, epochs, batch_size, rng, validatio
                 batch = order[start:start + batch_size]
                 tb = labels[batch]
                 try:
-                    with np.errstate(over="raise", invalid="raise", divide="raise"):
-                        logits = model.forward(x[batch])
-                        batch_loss = loss.forward(logits, tb)
-                        dlogits = loss.backward()
-                        if isinstance(model, (Linear, Sequential)):
-                            model.backward(dlogits, input_grad=False)  # the data's gradient is never used
-                        else:
-                            model.backward(dlogits)
-                        optimizer.step()
+                    logits = model.forward(x[batch])
+                    batch_loss = loss.forward(logits, tb)
+                    dlogits = loss.backward()
+                    if isinstance(model, (Linear, Sequential)):
+                        model.backward(dlogits, input_grad=False)  # the data's gradient is never used
+                    else:
+                        model.backward(dlogits)
+                    optimizer.step()
                 except FloatingPointError as err:
                     raise FloatingPointError(
                         f"fit: numbers overflowed ({err}) in epoch {epoch}, batch at sample {start}: "
