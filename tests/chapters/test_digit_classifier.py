@@ -50,7 +50,7 @@ def test_validation_run(digits):
 
 def test_final_model_reaches_the_accuracy_target_and_other_seeds_differ_by_about_a_point(digits):
     (x_train, t_train), (x_test, t_test) = digits
-    accuracies = [evaluate(train(x_train, t_train, seed)[0], x_test, t_test)[1] for seed in (0, 1, 2, 3)]
+    accuracies = [evaluate(train(x_train, t_train, seed)[0], x_test, t_test)[1] for seed in (0, 1, 2)]
     accuracy = accuracies[0]  # the chapter's seed
     assert accuracy >= 0.97  # the chapter's target
     assert accuracy > 0.98  # "more than 98%"
