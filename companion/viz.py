@@ -81,12 +81,12 @@ class Graph:
 
 
 def format_value(v):
-    """Short text for an edge label: 6 significant digits, or the shape of an array."""
+    """Short text for an edge label: 4 significant digits, or the shape of an array."""
     if v is None:
         return ""
     arr = np.asarray(v)
     if arr.size == 1:
-        return f"{float(arr.reshape(())):.6g}"
+        return f"{float(arr.reshape(())):.4g}"
     return "[" + "×".join(str(s) for s in arr.shape) + "]"
 
 
@@ -160,13 +160,13 @@ def draw_graph(graph, ax=None, fmt=format_value, title=None):
     col = _columns(graph)
     row = _rows(graph, col)
     left = min(col.values())
-    dx, dy, radius = 2.6, 1.3, 0.32
+    dx, dy, radius = 2.2, 1.2, 0.32
     pos = {n: ((col[n] - left) * dx, -row[n] * dy) for n in graph.nodes}
 
     width = (max(col.values()) - left) * dx
     height = max(row.values()) * dy
     if ax is None:
-        fig, ax = plt.subplots(figsize=(min(2.2 + width * 0.95, 16), min(1.6 + height * 0.95, 14)))
+        fig, ax = plt.subplots(figsize=(min(1.6 + width * 0.75, 14), min(1.0 + height * 0.75, 12)))
     else:
         fig = ax.figure
 
@@ -174,11 +174,12 @@ def draw_graph(graph, ax=None, fmt=format_value, title=None):
         x, y = pos[node.name]
         if node.kind == "op":
             ax.add_patch(plt.Circle((x, y), radius, fill=False, color="0.35", lw=1.5, gid=f"node:{node.name}"))
-            ax.text(x, y, node.label, ha="center", va="center", fontsize=13, gid=f"label:{node.name}")
+            ax.text(x, y, node.label, ha="center", va="center", fontsize=11, gid=f"label:{node.name}")
         else:
             ha = "right" if node.kind == "input" else "left"
-            ax.text(x + (radius if ha == "right" else -radius), y, node.label, ha=ha, va="center",
-                    fontsize=13, gid=f"label:{node.name}")
+            pad = radius - 0.1  # a small gap between the text and its arrow
+            ax.text(x + (pad if ha == "right" else -pad), y, node.label, ha=ha, va="center",
+                    fontsize=12, gid=f"label:{node.name}")
 
     gap = 0.09  # half the distance between the forward and the backward arrow
     for edge in graph.edges:
@@ -196,11 +197,11 @@ def draw_graph(graph, ax=None, fmt=format_value, title=None):
         _arrow(ax, start, end, (nx * off, ny * off), VALUE_COLOR, f"forward:{tag}")
         lift = 0.28 + 0.25 * abs(nx)  # steep edges need room for the label's width
         ax.text(mid[0] + nx * lift, mid[1] + ny * lift, fmt(edge.value), color=VALUE_COLOR,
-                ha="center", va="center", fontsize=12, bbox=_LABEL_BOX, gid=f"value:{tag}")
+                ha="center", va="center", fontsize=11, bbox=_LABEL_BOX, gid=f"value:{tag}")
         if has_grad:
             _arrow(ax, end, start, (-nx * off, -ny * off), GRAD_COLOR, f"backward:{tag}")
             ax.text(mid[0] - nx * lift, mid[1] - ny * lift, fmt(edge.grad), color=GRAD_COLOR,
-                    ha="center", va="center", fontsize=12, bbox=_LABEL_BOX, gid=f"grad:{tag}")
+                    ha="center", va="center", fontsize=11, bbox=_LABEL_BOX, gid=f"grad:{tag}")
 
     ax.set_xlim(-1.6, width + 1.6)
     ax.set_ylim(-height - 0.8, 0.8)
