@@ -9,11 +9,14 @@ module          what it holds                                 chapter
                 Reciprocal, Power, ReLU, Sigmoid, Tanh, ...
 ``layers``      two-input nodes (MulLayer, AddLayer, ...),    Computational graphs;
                 Linear, Sequential                            Matrix gradients for a minibatch
-``viz``         Graph and draw_graph: graph figures           Computational graphs
+``viz``         Graph, draw_graph, trace, to_mermaid:         Computational graphs;
+                graph figures (of Tensors too)                Automatic differentiation
 ``gradcheck``   numerical_gradient, gradient_check, ...       Local derivative rules;
                                                               Checking gradients numerically
 ``init``        he_normal, xavier_normal                      Matrix gradients for a minibatch
 ``losses``      MSELoss                                       Matrix gradients for a minibatch
+``autodiff``    Tensor: reverse-mode automatic                Automatic differentiation
+                differentiation
 ==============  ============================================  =====================================
 
 Conventions: float64 everywhere; a minibatch is row-major, shape ``(n, features)``;
@@ -22,18 +25,19 @@ or ``ValueError`` naming the layer, what it got and what it expected;
 ``backward`` before ``forward`` raises ``RuntimeError``.
 """
 
+from .autodiff import Tensor
 from .functions import Exp, Function, Identity, Log, Plus1, Power, Reciprocal, ReLU, Sigmoid, Square, Tanh
 from .gradcheck import gradient_check, layer_gradient_errors, numerical_gradient, relative_error
 from .init import he_normal, xavier_normal
 from .layers import AddLayer, DivLayer, Linear, MulLayer, Sequential, SubLayer
 from .losses import MSELoss
-from .viz import Graph, draw_graph
+from .viz import Graph, draw_graph, to_mermaid, trace
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AddLayer", "DivLayer", "Exp", "Function", "Graph", "Identity", "Linear", "Log", "MSELoss",
     "MulLayer", "Plus1", "Power", "ReLU", "Reciprocal", "Sequential", "Sigmoid", "Square", "SubLayer",
-    "Tanh", "draw_graph", "gradient_check", "he_normal", "layer_gradient_errors", "numerical_gradient",
-    "relative_error", "xavier_normal",
+    "Tanh", "Tensor", "draw_graph", "gradient_check", "he_normal", "layer_gradient_errors",
+    "numerical_gradient", "relative_error", "to_mermaid", "trace", "xavier_normal",
 ]

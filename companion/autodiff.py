@@ -58,8 +58,11 @@ Gradients, precisely:
   gradient ``backward(grad)`` of its shape (or reduce it first: ``t.sum()``).
 - Leaves (tensors you create) **accumulate**: calling ``backward()`` twice adds
   the gradients twice, as PyTorch does. Clear them with ``t.zero_grad()``
-  before each training step. Intermediate tensors' gradients are recomputed
-  from scratch on every ``backward()`` call.
+  before each training step; it zeroes ``grad`` in place, so a leaf keeps one
+  gradient array for its whole life (like the layers' ``grad_W``), and a list
+  of ``(t.data, t.grad)`` pairs taken after the first ``backward()`` stays
+  valid. Intermediate tensors' gradients are recomputed from scratch on every
+  ``backward()`` call.
 - The walk through the graph is iterative, so a chain of 10,000 operations
   needs no recursion and cannot hit Python's recursion limit.
 - A tensor shares memory with a float64 array passed to it: an in-place update
@@ -159,8 +162,9 @@ class Tensor:
         return f"Tensor({', '.join([data, *extras])})"
 
     def zero_grad(self):
-        """Forget the accumulated gradient (``grad`` becomes None)."""
-        self.grad = None
+        """Set the accumulated gradient to zero, in place (the array stays the same object)."""
+        if self.grad is not None:
+            self.grad[...] = 0.0
 
     # ------------------------------------------------- elementwise, two inputs
 

@@ -201,8 +201,9 @@ def test_backward_twice_accumulates_in_leaves_and_recomputes_intermediates():
     loss.backward()
     np.testing.assert_array_equal(x.grad, 2 * first_x)   # leaves add up, as in PyTorch
     np.testing.assert_array_equal(h.grad, first_h)       # intermediates are recomputed
+    grad_array = x.grad
     x.zero_grad()
-    assert x.grad is None
+    assert x.grad is grad_array and not x.grad.any()  # zeroed in place, same array
     loss.backward()
     np.testing.assert_array_equal(x.grad, first_x)
 
