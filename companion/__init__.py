@@ -12,7 +12,8 @@ module          what it holds                                 chapter
 ``viz``         Graph, draw_graph, trace, to_mermaid:         Computational graphs;
                 graph figures (of Tensors too)                Automatic differentiation
 ``gradcheck``   numerical_gradient, gradient_check, ...       Local derivative rules;
-                                                              Checking gradients numerically
+                                                              Checking gradients numerically;
+                                                              Automatic differentiation
 ``init``        he_normal, xavier_normal                      Matrix gradients for a minibatch
 ``losses``      MSELoss                                       Matrix gradients for a minibatch
 ``autodiff``    Tensor: reverse-mode automatic                Automatic differentiation
@@ -27,7 +28,8 @@ or ``ValueError`` naming the layer, what it got and what it expected;
 
 from .autodiff import Tensor
 from .functions import Exp, Function, Identity, Log, Plus1, Power, Reciprocal, ReLU, Sigmoid, Square, Tanh
-from .gradcheck import gradient_check, layer_gradient_errors, numerical_gradient, relative_error
+from .gradcheck import (gradient_check, layer_gradient_errors, numerical_gradient, relative_error,
+                        tensor_gradient_errors)
 from .init import he_normal, xavier_normal
 from .layers import AddLayer, DivLayer, Linear, MulLayer, Sequential, SubLayer
 from .losses import MSELoss
@@ -39,5 +41,6 @@ __all__ = [
     "AddLayer", "DivLayer", "Exp", "Function", "Graph", "Identity", "Linear", "Log", "MSELoss",
     "MulLayer", "Plus1", "Power", "ReLU", "Reciprocal", "Sequential", "Sigmoid", "Square", "SubLayer",
     "Tanh", "Tensor", "draw_graph", "gradient_check", "he_normal", "layer_gradient_errors",
-    "numerical_gradient", "relative_error", "to_mermaid", "trace", "xavier_normal",
+    "numerical_gradient", "relative_error", "tensor_gradient_errors", "to_mermaid", "trace",
+    "xavier_normal",
 ]

@@ -8,11 +8,14 @@ numerically" (the full story: step size, round-off, kinks).
 - ``gradient_check(f, x, grad)``: the two together, with a printed verdict.
 - ``layer_gradient_errors(layer, *inputs)``: check a layer's ``backward``
   (inputs and parameters) against ``numerical_gradient``.
+- ``tensor_gradient_errors(f, *inputs)``: the same for a function built from
+  ``companion.autodiff.Tensor`` operations (chapter "Automatic differentiation").
 """
 
 import numpy as np
 
 from ._validate import as_float_array, as_output, as_rng
+from .autodiff import Tensor
 
 METHODS = ("central", "forward")
 
@@ -149,4 +152,37 @@ def layer_gradient_errors(layer, *inputs, rng=None, h=1e-5):
                 param[...] = saved
         errors[name] = relative_error(param_grads[name], numerical_gradient(f_param, param, h=h))
     layer.forward(*inputs)  # leave the layer's cache as the caller's forward left it
+    return errors
+
+
+def tensor_gradient_errors(f, *inputs, rng=None, h=1e-5):
+    """Check ``Tensor.backward`` through ``f`` against numerical gradients; return max relative errors.
+
+    ``f`` takes one ``companion.autodiff.Tensor`` per input array and returns
+    a Tensor built from their operations. As in ``layer_gradient_errors``, the
+    scalar differentiated is ``sum(f(*inputs) * dout)`` with a random ``dout``
+    of the output's shape (drawn from ``rng``). Returns a dict with one max
+    relative error per input, named ``x``, ``y``, ``z``, then ``input 3``, ...
+    """
+    owner = "tensor_gradient_errors"
+    if not callable(f):
+        raise TypeError(f"{owner}: f must be a function of Tensors, got {type(f).__name__}")
+    rng = as_rng(rng)
+    arrays = [as_float_array(a, f"input {k}", owner) for k, a in enumerate(inputs)]
+    tensors = [Tensor(a) for a in arrays]
+    out = f(*tensors)
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{owner}: f must return a Tensor (built from its arguments), got {type(out).__name__}")
+    dout = rng.standard_normal(out.shape)
+    (out * dout).sum().backward()
+
+    errors = {}
+    for k, (tensor, array) in enumerate(zip(tensors, arrays)):
+        def loss(value, k=k):
+            args = [Tensor(a) for a in arrays]
+            args[k] = Tensor(value)
+            return float(np.sum(f(*args).data * dout))
+        name = "xyz"[k] if k < 3 else f"input {k}"
+        analytic = tensor.grad if tensor.grad is not None else np.zeros(array.shape)  # unused input: zero
+        errors[name] = relative_error(analytic, numerical_gradient(loss, array, h=h))
     return errors

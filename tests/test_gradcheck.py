@@ -105,3 +105,28 @@ def test_layer_gradient_errors_catches_a_wrong_parameter_gradient_and_restores_p
     errors = layer_gradient_errors(layer, np.ones((4, 3)), rng=1)
     assert errors["b"] == pytest.approx(1.0) and errors["W"] < 1e-7
     np.testing.assert_array_equal(layer.W, W_before)
+
+
+def test_tensor_gradient_errors_checks_every_input_and_catches_a_wrong_backward():
+    from companion import Tensor, tensor_gradient_errors
+
+    rng = np.random.default_rng(0)
+    x, w = rng.normal(size=(2, 3)), rng.normal(size=(3,))
+    errors = tensor_gradient_errors(lambda a, b: (a * b).tanh(), x, w, rng=1)
+    assert set(errors) == {"x", "y"} and max(errors.values()) < 1e-8
+
+    def wrong_sin(t):  # backward says sin' = sin
+        return Tensor.from_op(np.sin(t.data), (t,), "sin", lambda dout: (dout * np.sin(t.data),))
+
+    assert tensor_gradient_errors(wrong_sin, x, rng=2)["x"] > 1e-2
+    errors = tensor_gradient_errors(lambda a, b, c, d: a * 0 + d, 1.0, 2.0, 3.0, 4.0, rng=3)
+    assert list(errors) == ["x", "y", "z", "input 3"] and errors["y"] == 0.0  # y is unused: zero gradient
+
+
+def test_tensor_gradient_errors_refuses_what_is_not_a_tensor_function():
+    from companion import tensor_gradient_errors
+
+    with pytest.raises(TypeError, match="f must be a function of Tensors"):
+        tensor_gradient_errors("sin", 1.0)
+    with pytest.raises(TypeError, match="f must return a Tensor"):
+        tensor_gradient_errors(lambda t: np.sin(t.data), 1.0)
