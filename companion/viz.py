@@ -20,7 +20,7 @@ Layout: a node's column is the length of the longest path reaching it
 (inputs sit just left of their first consumer); the output's chain of first
 inputs runs along the top row and every further input branches off below,
 like the hand-drawn figures in the classic textbooks. A graph more than
-``wrap`` operations long continues on a band below, like a line of text; an
+``wrap + 2`` columns long continues on bands below, like lines of text; an
 edge that crosses to the next band ends at a lettered connector and resumes
 from the same letter.
 """
@@ -39,8 +39,9 @@ VALUE_COLOR = "tab:blue"
 GRAD_COLOR = "tab:red"
 KINDS = ("op", "input", "output")
 MAX_NODES = 60
-WRAP = 5          # columns of operations per band before a long graph wraps
+WRAP = 4          # columns per band when a graph is too long for one (more than WRAP + 2 columns)
 _BAND_GAP = 0.5   # extra space between bands, in rows
+_STUB = 0.6       # length of the arrow from a connector into its node, in columns
 _LABEL_BOX = dict(boxstyle="square,pad=0.1", fc="white", ec="none", alpha=0.85)
 
 
@@ -262,8 +263,8 @@ def draw_graph(graph, ax=None, fmt=format_value, title=None, wrap=WRAP):
     Each edge gets a blue arrow forward with its value above, and (when the
     edge has a gradient) a red arrow backward with the gradient below. Op
     nodes are circles with their label; input and output nodes are bare text.
-    Graphs more than ``wrap`` operations long continue on further bands
-    (``wrap=None``: never wrap).
+    Graphs more than ``wrap + 2`` columns long continue on further bands of
+    at most ``wrap`` columns (``wrap=None``: never wrap).
     """
     graph = _as_graph(graph, "draw_graph")
     if not graph.nodes:
@@ -304,7 +305,7 @@ def draw_graph(graph, ax=None, fmt=format_value, title=None, wrap=WRAP):
         out_spot, in_spot, letter = connectors[i]
         out_xy, in_xy = (out_spot[0] * dx, -out_spot[1] * dy), (in_spot[0] * dx, -in_spot[1] * dy)
         _draw_edge(ax, pos[edge.src], out_xy, edge, fmt, tag, radius, 0.2)
-        _draw_edge(ax, in_xy, pos[edge.dst], edge, fmt, f"{tag}:continued", 0.2, radius)
+        _draw_edge(ax, in_xy, pos[edge.dst], edge, None, f"{tag}:continued", 0.2, radius)  # numbers shown once
         box = dict(boxstyle="round,pad=0.2", fc="white", ec="0.5")
         ax.text(*out_xy, letter, ha="center", va="center", fontsize=10, color="0.3", bbox=box,
                 gid=f"connector:{tag}")
@@ -327,7 +328,7 @@ def _side_label(ax, xy, text, ha, radius, gid):
 
 
 def _draw_edge(ax, p0, p1, edge, fmt, tag, trim0, trim1):
-    """Blue arrow p0 -> p1 with the value above it; red arrow back with the gradient below."""
+    """Blue arrow p0 -> p1 with the value above it; red arrow back with the gradient below (no text if fmt is None)."""
     (x0, y0), (x1, y1) = p0, p1
     length = math.hypot(x1 - x0, y1 - y0)
     ux, uy = (x1 - x0) / length, (y1 - y0) / length  # along the edge
@@ -350,6 +351,8 @@ def _draw_edge(ax, p0, p1, edge, fmt, tag, trim0, trim1):
         (vx, vy), (gx, gy) = [(x0 + t * (x1 - x0), y0 + t * (y1 - y0)) for t in (0.5, 0.2)]
         spots = [((vx + side * d, vy), "left" if side > 0 else "right"),
                  ((gx - side * d, gy), "right" if side > 0 else "left")]
+    if fmt is None:  # arrows only
+        return
     (value_xy, value_ha), (grad_xy, grad_ha) = spots
     ax.text(*value_xy, fmt(edge.value), color=VALUE_COLOR, ha=value_ha, va="center", fontsize=11,
             bbox=_LABEL_BOX, gid=f"value:{tag}")
@@ -361,8 +364,9 @@ def _draw_edge(ax, p0, p1, edge, fmt, tag, trim0, trim1):
 def _layout(graph, col, row, wrap):
     """Grid position (column, row) of every node, and the connectors of edges that cross bands.
 
-    Columns of computed nodes are cut into bands of at most ``wrap`` columns,
-    stacked top to bottom. An input sits in the band of its first consumer,
+    If there are more than ``wrap + 2`` columns of computed nodes, they are
+    cut into bands of at most ``wrap`` columns (as equal as possible), stacked
+    top to bottom. An input sits in the band of its first consumer,
     one column to its left (half a column when it sits on a lower row). Returns ``(grid, connectors)``: ``grid[node] =
     (x, y)`` in columns and rows, and ``connectors[edge index] = (out_spot,
     in_spot, letter)`` for each edge whose ends are in different bands.
@@ -370,12 +374,14 @@ def _layout(graph, col, row, wrap):
     computed = [n for n in graph.nodes if graph.predecessors(n)]
     first = min((col[n] for n in computed), default=0)
     n_cols = max((col[n] for n in computed), default=0) - first + 1
-    n_bands = math.ceil(n_cols / wrap) if wrap else 1
-    per_band = math.ceil(n_cols / n_bands)
+    n_bands = math.ceil(n_cols / wrap) if wrap and n_cols > wrap + 2 else 1  # short graphs never wrap
+    sizes = [n_cols // n_bands + (b < n_cols % n_bands) for b in range(n_bands)]  # as even as possible
+    starts = [sum(sizes[:b]) for b in range(n_bands)]
     band, local = {}, {}
     for n in computed:
-        band[n], k = divmod(col[n] - first, per_band)
-        local[n] = k + 1
+        k = col[n] - first
+        band[n] = max(b for b in range(n_bands) if starts[b] <= k)
+        local[n] = k - starts[band[n]] + 1
     for n in graph.nodes:
         if n not in band:  # a source: left of its first consumer, or half a column left and below
             consumers = graph.successors(n)
@@ -399,8 +405,8 @@ def _layout(graph, col, row, wrap):
     raw = {}
     for i, e in enumerate(graph.edges):
         if band[e.src] != band[e.dst]:
-            raw[i] = (free_spot(band[e.src], local[e.src] + 1, row[e.src]),
-                      free_spot(band[e.dst], local[e.dst] - 1, row[e.dst]))
+            raw[i] = (free_spot(band[e.src], local[e.src] + 1, row[e.src]),  # a full edge, with its numbers
+                      free_spot(band[e.dst], local[e.dst] - _STUB, row[e.dst]))
     top, offset = 0.0, {}
     for b in range(n_bands):
         offset[b] = {r: top + k for k, r in enumerate(sorted(rows[b]))}

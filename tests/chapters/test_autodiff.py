@@ -78,9 +78,9 @@ def test_two_layer_network_gradients_equal_the_layers_and_the_numerical_ones():
     errors = companion.tensor_gradient_errors(loss, *(p.data for p in params), rng=3)
     assert max(errors.values()) < 1e-7
     assert len(trace(L).nodes) == 16
-    fig = draw_graph(L)  # continues on a second band from connector A
+    fig = draw_graph(L)  # continues from A on the second band and from B on the third
     connectors = sorted(t.get_text() for t in fig.axes[0].texts if (t.get_gid() or "").startswith("connector:"))
-    assert connectors == ["A", "A"]
+    assert connectors == ["A", "A", "B", "B"]
     plt.close(fig)
 
 
@@ -115,7 +115,7 @@ def three_layer():
     return x_data, y_data, reg, loss
 
 
-def test_three_layer_network_gradients_and_its_22_node_graph_on_three_bands():
+def test_three_layer_network_gradients_and_its_22_node_graph_on_four_bands():
     x_data, y_data, reg, loss = three_layer()
     mse = MSELoss()
     mse.forward(reg.forward(x_data), y_data)
@@ -132,7 +132,7 @@ def test_three_layer_network_gradients_and_its_22_node_graph_on_three_bands():
     assert len(trace(L).nodes) == 22
     fig = draw_graph(L)
     connectors = sorted(t.get_text() for t in fig.axes[0].texts if (t.get_gid() or "").startswith("connector:"))
-    assert connectors == ["A", "A", "B", "B"]
+    assert connectors == ["A", "A", "B", "B", "C", "C"]
     divisor = [t for t in topological_order(L) if not t.parents and not t.requires_grad and t.size == 1]
     assert [d.item() for d in divisor] == [100.0] == [2 * len(x_data)]  # "the constant 100 is 2n"
     plt.close(fig)
