@@ -113,7 +113,9 @@ class Tensor:
         """The result of an operation: ``data`` computed from ``parents`` by ``op``.
 
         ``local_backward(dout)`` must return one gradient per parent, each of the
-        result's shape (or of its parent's shape). This is how new operations
+        result's shape (or of its parent's shape): ``dout`` itself or a new
+        array that the function does not keep (a leaf may keep it as its
+        ``.grad``); None is allowed for a parent with ``requires_grad=False``. This is how new operations
         are added (see the chapter's exercises)::
 
             def sin(x):
@@ -300,8 +302,9 @@ class Tensor:
             ) from None
 
         def local_backward(dout):     # like Linear: dx = dout @ W.T, dW = x.T @ dout
-            if x.ndim == 2 and w.ndim == 2:
-                return dout @ w.T, x.T @ dout
+            if x.ndim == 2 and w.ndim == 2:  # (a product nobody needs, e.g. for the data, is skipped)
+                return (dout @ w.T if self.requires_grad else None,
+                        x.T @ dout if other.requires_grad else None)
             return _matmul_backward(x, w, dout)
 
         return _result(out, (self, other), "@", local_backward)
@@ -423,9 +426,10 @@ class Tensor:
         _accumulate(self, grad)
         for t in reversed(order):  # every consumer of t has sent its share before t passes it on
             if t.parents:
-                for parent, g in zip(t.parents, t.local_backward(t.grad)):
+                grads = t.local_backward(t.grad)
+                for parent, g in zip(t.parents, grads):
                     if parent.requires_grad:
-                        _accumulate(parent, g)
+                        _accumulate(parent, g, t.grad, grads)
 
 
 # ---------------------------------------------------------------------- helpers
@@ -467,13 +471,24 @@ def _broadcast(fn, x, y, op):
         ) from None
 
 
-def _accumulate(t, g):
-    """Add gradient ``g`` into ``t.grad``, summing broadcast copies back to ``t``'s shape."""
+def _accumulate(t, g, dout=None, grads=()):
+    """Add gradient ``g`` into ``t.grad``, summing broadcast copies back to ``t``'s shape.
+
+    ``g`` came from ``local_backward(dout)``, which returned ``grads``. An
+    intermediate tensor may share ``g``'s array; a leaf, whose gradient is
+    later added to in place, keeps ``g`` only if nothing else can refer to it
+    (a new array, not ``dout``, not a view, returned once), else a copy.
+    """
     if g.shape != t.data.shape:
         g = sum_to_shape(g, t.data.shape)
     if t.grad is None:
-        # a leaf owns a fresh, writable copy; an intermediate may share dout's array
-        t.grad = g if t.parents and type(g) is np.ndarray else np.array(g, dtype=np.float64)
+        if t.parents:
+            t.grad = g if type(g) is np.ndarray else np.asarray(g, dtype=np.float64)
+        elif (type(g) is np.ndarray and g.base is None and g is not dout
+              and (len(grads) == 1 or (len(grads) == 2 and grads[0] is not grads[1]))):
+            t.grad = g
+        else:
+            t.grad = np.array(g, dtype=np.float64)
     elif t.parents:
         t.grad = t.grad + g
     else:

@@ -18,6 +18,10 @@ PAIRS = mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, max_
 SHAPES = array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=3)
 
 
+def normal(rng, shape):
+    return rng.normal(size=shape)
+
+
 def away_from_zero(rng, shape, low=0.5, high=2.0):
     """Entries with |v| in [low, high]: safe divisors, and clear of ReLU's kink."""
     return rng.uniform(low, high, size=shape) * rng.choice([-1.0, 1.0], size=shape)
@@ -32,9 +36,9 @@ def check_gradients(f, *arrays, rng, tol=1e-6):
 # -------------------------------------------------------------------- operations
 
 BINARY = {
-    "add": (lambda x, y: x + y, lambda rng, s: rng.normal(size=s)),
-    "sub": (lambda x, y: x - y, lambda rng, s: rng.normal(size=s)),
-    "mul": (lambda x, y: x * y, lambda rng, s: rng.normal(size=s)),
+    "add": (lambda x, y: x + y, normal),
+    "sub": (lambda x, y: x - y, normal),
+    "mul": (lambda x, y: x * y, normal),
     "div": (lambda x, y: x / y, away_from_zero),
 }
 
@@ -50,24 +54,24 @@ def test_binary_operations_with_broadcasting_match_finite_differences(name, shap
 
 
 UNARY = {
-    "neg": (lambda x: -x, lambda rng, s: rng.normal(size=s)),
-    "exp": (lambda x: x.exp(), lambda rng, s: rng.normal(size=s)),
+    "neg": (lambda x: -x, normal),
+    "exp": (lambda x: x.exp(), normal),
     "log": (lambda x: x.log(), lambda rng, s: rng.uniform(0.2, 3, size=s)),
-    "tanh": (lambda x: x.tanh(), lambda rng, s: rng.normal(size=s)),
+    "tanh": (lambda x: x.tanh(), normal),
     "sigmoid": (lambda x: x.sigmoid(), lambda rng, s: 3 * rng.normal(size=s)),
     "relu": (lambda x: x.relu(), away_from_zero),
-    "square": (lambda x: x ** 2, lambda rng, s: rng.normal(size=s)),
-    "cube": (lambda x: x ** 3, lambda rng, s: rng.normal(size=s)),
+    "square": (lambda x: x ** 2, normal),
+    "cube": (lambda x: x ** 3, normal),
     "sqrt": (lambda x: x ** 0.5, lambda rng, s: rng.uniform(0.5, 2, size=s)),
     "reciprocal": (lambda x: x ** -1, away_from_zero),
     "one_over": (lambda x: 1 / x, away_from_zero),
-    "affine_scalars": (lambda x: 3 - 2 * x + 1.5, lambda rng, s: rng.normal(size=s)),
-    "sum": (lambda x: x.sum(), lambda rng, s: rng.normal(size=s)),
-    "mean": (lambda x: x.mean(), lambda rng, s: rng.normal(size=s)),
-    "sum_last_keepdims": (lambda x: x.sum(axis=-1, keepdims=True) if x.ndim else x.sum(), lambda rng, s: rng.normal(size=s)),
-    "mean_first": (lambda x: x.mean(axis=0) if x.ndim else x.mean(), lambda rng, s: rng.normal(size=s)),
-    "reshape": (lambda x: x.reshape(-1), lambda rng, s: rng.normal(size=s)),
-    "transpose": (lambda x: x.T * np.arange(1.0, 1 + x.size).reshape(x.T.shape), lambda rng, s: rng.normal(size=s)),
+    "affine_scalars": (lambda x: 3 - 2 * x + 1.5, normal),
+    "sum": (lambda x: x.sum(), normal),
+    "mean": (lambda x: x.mean(), normal),
+    "sum_last_keepdims": (lambda x: x.sum(axis=-1, keepdims=True) if x.ndim else x.sum(), normal),
+    "mean_first": (lambda x: x.mean(axis=0) if x.ndim else x.mean(), normal),
+    "reshape": (lambda x: x.reshape(-1), normal),
+    "transpose": (lambda x: x.T * np.arange(1.0, 1 + x.size).reshape(x.T.shape), normal),
 }
 
 
