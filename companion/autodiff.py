@@ -115,8 +115,8 @@ class Tensor:
         ``local_backward(dout)`` must return one gradient per parent, each of the
         result's shape (or of its parent's shape): ``dout`` itself or a new
         array that the function does not keep (a leaf may keep it as its
-        ``.grad``); None is allowed for a parent with ``requires_grad=False``. This is how new operations
-        are added (see the chapter's exercises)::
+        ``.grad``); None is allowed for a parent with ``requires_grad=False``.
+        This is how new operations are added (see the chapter's exercises)::
 
             def sin(x):
                 return Tensor.from_op(np.sin(x.data), (x,), "sin",
@@ -364,7 +364,8 @@ class Tensor:
             out = x.transpose(axes or None)
         except (ValueError, TypeError) as err:
             raise ValueError(
-                f"Tensor.transpose: axes {tuple(axes)} are not a permutation of the {x.ndim} axes of shape {x.shape} ({err})"
+                f"Tensor.transpose: axes {tuple(axes)} are not a permutation of the {x.ndim} axes "
+                f"of shape {x.shape} ({err})"
             ) from None
         perm = [int(a) % x.ndim for a in axes] if axes else list(range(x.ndim))[::-1]
         inverse = tuple(np.argsort(perm))
@@ -520,7 +521,9 @@ def _axes(axis, ndim, owner):
         if isinstance(a, bool) or not isinstance(a, (int, np.integer)):
             raise TypeError(f"Tensor.{owner}: axis must be None, an int or a tuple of ints, got {axis!r}")
         if not -ndim <= a < ndim:
-            raise ValueError(f"Tensor.{owner}: axis {a} is out of range for a {ndim}-D tensor; expected -{ndim} <= axis < {ndim}")
+            raise ValueError(
+                f"Tensor.{owner}: axis {a} is out of range for a {ndim}-D tensor; expected -{ndim} <= axis < {ndim}"
+            )
     axes = tuple(sorted(int(a) % ndim for a in items))
     if len(set(axes)) != len(axes):
         raise ValueError(f"Tensor.{owner}: axis {axis!r} repeats an axis")

@@ -2,9 +2,12 @@
 
 import matplotlib.colors as mcolors
 import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 
-from companion.viz import GRAD_COLOR, VALUE_COLOR, Graph, _columns, _rows, draw_graph, format_value
+from companion.autodiff import Tensor
+from companion.viz import (GRAD_COLOR, VALUE_COLOR, WRAP, Graph, _columns, _rows, draw_graph, format_value,
+                           to_mermaid, trace)
 
 
 def snack_graph():
@@ -88,11 +91,6 @@ def test_bad_graphs_are_refused():
 
 
 # ------------------------------------------------------------- graphs of Tensors
-
-import numpy as np  # noqa: E402
-
-from companion.autodiff import Tensor  # noqa: E402
-from companion.viz import WRAP, to_mermaid, trace  # noqa: E402
 
 
 def snack_tensor():
