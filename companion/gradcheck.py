@@ -8,6 +8,8 @@ numerically" (the full story: step size, round-off, kinks).
 - ``gradient_check(f, x, grad)``: the two together, with a printed verdict.
 - ``layer_gradient_errors(layer, *inputs)``: check a layer's ``backward``
   (inputs and parameters) against ``numerical_gradient``.
+- ``step_size_errors(f, x, grad, steps)``: the error of finite differences as
+  a function of the step h (truncation against round-off), in float64 or float32.
 """
 
 import numpy as np
@@ -150,3 +152,39 @@ def layer_gradient_errors(layer, *inputs, rng=None, h=1e-5):
         errors[name] = relative_error(param_grads[name], numerical_gradient(f_param, param, h=h))
     layer.forward(*inputs)  # leave the layer's cache as the caller's forward left it
     return errors
+
+
+def step_size_errors(f, x, grad, steps, method="central", dtype=np.float64):
+    """Relative error of the finite-difference gradient of ``f`` at ``x``, one per step size.
+
+    For each ``h`` in ``steps`` (a 1-D sequence of positive numbers) this is
+    ``relative_error(numerical_gradient(f, x, h, method), grad)``: how far the
+    estimate is from the exact gradient ``grad`` (shaped like ``x``). Large
+    ``h`` suffers truncation error (about h for "forward", h**2 for
+    "central"); small ``h`` suffers round-off (about eps/h).
+
+    ``dtype`` is the precision ``f`` computes in: ``f`` receives the
+    perturbed point converted to ``dtype`` (``np.float32`` shows the much
+    larger round-off of single precision), so ``f`` must keep that dtype
+    inside (numpy does, as long as ``f`` mixes in no float64 arrays).
+    Returns a float64 array of shape ``(len(steps),)``.
+    """
+    owner = "step_size_errors"
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise ValueError(f"{owner}: dtype must be a floating-point type such as np.float32, got {dtype}")
+    steps = as_float_array(steps, "steps", owner)
+    if steps.ndim != 1 or steps.size == 0 or (steps <= 0).any():
+        raise ValueError(
+            f"{owner}: steps must be a 1-D sequence of positive numbers, got shape {steps.shape}"
+            + (f" with min {steps.min():g}" if steps.size else "")
+        )
+    exact = as_float_array(grad, "exact gradient grad", owner)
+    if exact.shape != np.shape(x):
+        raise ValueError(f"{owner}: grad has shape {exact.shape}, expected x's shape {np.shape(x)}")
+
+    def f_in_dtype(point):
+        return f(np.asarray(point, dtype=dtype))
+
+    return np.array([relative_error(numerical_gradient(f_in_dtype, x, h=h, method=method), exact)
+                     for h in steps])
