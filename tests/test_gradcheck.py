@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from companion import Linear, Square
-from companion.gradcheck import gradient_check, layer_gradient_errors, numerical_gradient, relative_error, step_size_errors
+from companion.gradcheck import (gradient_check, gradient_errors, layer_gradient_errors, numerical_gradient,
+                                 relative_error, step_size_errors)
 
 
 def test_central_difference_of_a_quadratic_is_exact_up_to_round_off():
@@ -152,3 +153,34 @@ def test_step_size_errors_bad_arguments():
         step_size_errors(cube, 0.5, [1.0, 2.0], [1e-3])
     with pytest.raises(ValueError, match="unknown method 'backward'"):
         step_size_errors(cube, 0.5, 6.75, [1e-3], method="backward")
+
+
+def test_gradient_errors_checks_each_named_argument():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(4, 3))
+    params = {"W": rng.normal(size=(3, 2)), "b": rng.normal(size=2), "scale": 1.5}
+    before = {k: np.copy(v) for k, v in params.items()}
+
+    def f(W, b, scale):
+        return scale * 0.5 * np.sum((x @ W + b) ** 2)
+
+    r = x @ params["W"] + params["b"]
+    grads = {"W": 1.5 * x.T @ r, "b": 1.5 * r.sum(axis=0), "scale": 0.5 * np.sum(r ** 2)}
+    errors = gradient_errors(f, params, grads)
+    assert list(errors) == ["W", "b", "scale"] and max(errors.values()) < 1e-8
+    assert list(gradient_errors(f, params, {"b": grads["b"]})) == ["b"]  # a subset is fine
+    wrong = {**grads, "b": r.sum(axis=0)}  # forgot the factor 1.5
+    assert gradient_errors(f, params, wrong)["b"] == pytest.approx(0.2)
+    for name in params:
+        np.testing.assert_array_equal(params[name], before[name])
+
+
+def test_gradient_errors_bad_arguments():
+    f = lambda W, b: np.sum(W) + np.sum(b)  # noqa: E731
+    params = {"W": np.ones((2, 3)), "b": np.ones(3)}
+    with pytest.raises(ValueError, match=r"gradient_errors: grads has \['c'\], which are not in params; expected names among \['W', 'b'\]"):
+        gradient_errors(f, params, {"c": np.ones(3)})
+    with pytest.raises(ValueError, match=r"gradient 'W' has shape \(3, 2\), expected the shape of params\['W'\], \(2, 3\)"):
+        gradient_errors(f, params, {"W": np.ones((3, 2))})
+    with pytest.raises(TypeError, match=r"gradient_errors: gradient 'b' must be real numbers"):
+        gradient_errors(f, params, {"b": "ones"})

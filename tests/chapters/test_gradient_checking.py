@@ -158,6 +158,16 @@ def test_small_relu_network_check():
     assert f"{max(errors.values()):.0e}" == "7e-10" and list(errors) == ["x", "0.W", "0.b", "2.W", "2.b"]
 
 
+def test_gradient_errors_example():
+    rng = np.random.default_rng(9)
+    x = rng.normal(size=(5, 3))
+    params = {"W": rng.normal(size=(3, 2)), "b": rng.normal(size=2)}
+    r = x @ params["W"] + params["b"]
+    errors = companion.gradient_errors(lambda W, b: 0.5 * np.sum((x @ W + b) ** 2), params,
+                                       {"W": x.T @ r, "b": r.sum(axis=0)})
+    assert {k: f"{v:.0e}" for k, v in errors.items()} == {"W": "3e-11", "b": "2e-11"}
+
+
 def test_exercises(curves):
     ratios = [(companion.numerical_gradient(np.exp, 0.0, h=h, method="forward") - 1) / h for h in (1e-1, 1e-2, 1e-3)]
     assert [f"{r:.4f}" for r in ratios] == ["0.5171", "0.5017", "0.5002"]

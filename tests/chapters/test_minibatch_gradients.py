@@ -49,8 +49,7 @@ def hand_gradients(X, y, W1, b1, W2, b2, W3, b3, relu_prime_of_U3=False):
 
 
 def errors_against_numerical(X, y, params, grads):
-    return {name: companion.gradient_check(lambda v, name=name: loss(X, y, **{**params, name: v}), params[name],
-                                           grads[name], verbose=False) for name in params}
+    return companion.gradient_errors(lambda **p: loss(X, y, **p), params, grads)
 
 
 def test_data_and_initial_loss():
