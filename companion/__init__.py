@@ -5,13 +5,14 @@ One module per idea, in the order the book introduces them:
 ==============  ============================================  =====================================
 module          what it holds                                 chapter
 ==============  ============================================  =====================================
-``functions``   one-input nodes: Plus1, Square, Exp, Log,     The chain rule; Local derivative rules
-                Reciprocal, Power, ReLU, Sigmoid, Tanh, ...
+``functions``   one-input nodes: Plus1, Square, Exp, Log,     The chain rule; Local derivative rules;
+                Reciprocal, Power, ReLU, Sigmoid, Tanh, ...   A two-layer network, edge by edge
 ``layers``      two-input nodes (MulLayer, AddLayer, ...),    Computational graphs;
                 Linear, Sequential                            Matrix gradients for a minibatch
 ``viz``         Graph and draw_graph: graph figures           Computational graphs
-``gradcheck``   numerical_gradient, gradient_check, ...       Local derivative rules;
-                                                              Checking gradients numerically
+``gradcheck``   numerical_gradient, gradient_check,           Local derivative rules;
+                layer_gradient_errors, gradient_errors,       Checking gradients numerically
+                step_size_errors
 ``init``        he_normal, xavier_normal                      Matrix gradients for a minibatch
 ``losses``      MSELoss                                       Matrix gradients for a minibatch
 ==============  ============================================  =====================================
@@ -23,7 +24,8 @@ or ``ValueError`` naming the layer, what it got and what it expected;
 """
 
 from .functions import Exp, Function, Identity, Log, Plus1, Power, Reciprocal, ReLU, Sigmoid, Square, Tanh
-from .gradcheck import gradient_check, layer_gradient_errors, numerical_gradient, relative_error
+from .gradcheck import (gradient_check, gradient_errors, layer_gradient_errors, numerical_gradient, relative_error,
+                        step_size_errors)
 from .init import he_normal, xavier_normal
 from .layers import AddLayer, DivLayer, Linear, MulLayer, Sequential, SubLayer
 from .losses import MSELoss
@@ -34,6 +36,6 @@ __version__ = "0.1.0"
 __all__ = [
     "AddLayer", "DivLayer", "Exp", "Function", "Graph", "Identity", "Linear", "Log", "MSELoss",
     "MulLayer", "Plus1", "Power", "ReLU", "Reciprocal", "Sequential", "Sigmoid", "Square", "SubLayer",
-    "Tanh", "draw_graph", "gradient_check", "he_normal", "layer_gradient_errors", "numerical_gradient",
-    "relative_error", "xavier_normal",
+    "Tanh", "draw_graph", "gradient_check", "gradient_errors", "he_normal", "layer_gradient_errors",
+    "numerical_gradient", "relative_error", "step_size_errors", "xavier_normal",
 ]

@@ -8,6 +8,10 @@ numerically" (the full story: step size, round-off, kinks).
 - ``gradient_check(f, x, grad)``: the two together, with a printed verdict.
 - ``layer_gradient_errors(layer, *inputs)``: check a layer's ``backward``
   (inputs and parameters) against ``numerical_gradient``.
+- ``gradient_errors(f, params, grads)``: check hand-derived gradients of a
+  loss written as a function of several named arrays, ``f(**params)``.
+- ``step_size_errors(f, x, grad, steps)``: the error of finite differences as
+  a function of the step h (truncation against round-off), in float64 or float32.
 """
 
 import numpy as np
@@ -150,3 +154,71 @@ def layer_gradient_errors(layer, *inputs, rng=None, h=1e-5):
         errors[name] = relative_error(param_grads[name], numerical_gradient(f_param, param, h=h))
     layer.forward(*inputs)  # leave the layer's cache as the caller's forward left it
     return errors
+
+
+def gradient_errors(f, params, grads, h=1e-5):
+    """Check the gradients of a function of several named arrays; return max relative errors.
+
+    ``f(**params)`` returns one number (a loss); ``params`` maps each argument
+    name of ``f`` to its value (an array or a number); ``grads`` maps some or
+    all of those names to the analytic gradient of ``f`` with respect to that
+    argument (same shape). Each named array is varied in turn, with the others
+    held at ``params``, and compared with ``numerical_gradient``.
+
+    Returns ``{name: relative error}`` for the names in ``grads``, in their
+    order, like ``layer_gradient_errors``; ``params`` is never modified.
+    """
+    owner = "gradient_errors"
+    unknown = [name for name in grads if name not in params]
+    if unknown:
+        raise ValueError(f"{owner}: grads has {unknown}, which are not in params; expected names among {list(params)}")
+    errors = {}
+    for name, grad in grads.items():
+        analytic = as_float_array(grad, f"gradient {name!r}", owner)
+        if analytic.shape != np.shape(params[name]):
+            raise ValueError(
+                f"{owner}: gradient {name!r} has shape {analytic.shape}, expected the shape of "
+                f"params[{name!r}], {np.shape(params[name])}"
+            )
+
+        def f_of(value, name=name):
+            return f(**{**params, name: value})
+
+        errors[name] = relative_error(analytic, numerical_gradient(f_of, params[name], h=h))
+    return errors
+
+
+def step_size_errors(f, x, grad, steps, method="central", dtype=np.float64):
+    """Relative error of the finite-difference gradient of ``f`` at ``x``, one per step size.
+
+    For each ``h`` in ``steps`` (a 1-D sequence of positive numbers) this is
+    ``relative_error(numerical_gradient(f, x, h, method), grad)``: how far the
+    estimate is from the exact gradient ``grad`` (shaped like ``x``). Large
+    ``h`` suffers truncation error (about h for "forward", h**2 for
+    "central"); small ``h`` suffers round-off (about eps/h).
+
+    ``dtype`` is the precision ``f`` computes in: ``f`` receives the
+    perturbed point converted to ``dtype`` (``np.float32`` shows the much
+    larger round-off of single precision), so ``f`` must keep that dtype
+    inside (numpy does, as long as ``f`` mixes in no float64 arrays).
+    Returns a float64 array of shape ``(len(steps),)``.
+    """
+    owner = "step_size_errors"
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise ValueError(f"{owner}: dtype must be a floating-point type such as np.float32, got {dtype}")
+    steps = as_float_array(steps, "steps", owner)
+    if steps.ndim != 1 or steps.size == 0 or (steps <= 0).any():
+        raise ValueError(
+            f"{owner}: steps must be a 1-D sequence of positive numbers, got shape {steps.shape}"
+            + (f" with min {steps.min():g}" if steps.size else "")
+        )
+    exact = as_float_array(grad, "exact gradient grad", owner)
+    if exact.shape != np.shape(x):
+        raise ValueError(f"{owner}: grad has shape {exact.shape}, expected x's shape {np.shape(x)}")
+
+    def f_in_dtype(point):
+        return f(np.asarray(point, dtype=dtype))
+
+    return np.array([relative_error(numerical_gradient(f_in_dtype, x, h=h, method=method), exact)
+                     for h in steps])

@@ -183,7 +183,9 @@ class Sequential:
 
     ``Sequential(Linear(1, 2, rng=0), ReLU(), Linear(2, 1, rng=1))``.
     Parameters are named ``"<index>.<name>"``, e.g. ``"0.W"`` for the first
-    layer's weights.
+    layer's weights. An error raised by a layer comes out with the layer's
+    index in front: ``Sequential layer 2: Linear(4, 1): input x has shape
+    (5, 3), expected (n, 4)``.
     """
 
     def __init__(self, *layers):
@@ -210,13 +212,19 @@ class Sequential:
         return self.forward(x)
 
     def forward(self, x):
-        for layer in self.layers:
-            x = layer.forward(x)
+        for i, layer in enumerate(self.layers):
+            try:
+                x = layer.forward(x)
+            except (ValueError, TypeError, RuntimeError) as err:
+                raise _located(err, i, layer) from err
         return x
 
     def backward(self, dout):
-        for layer in reversed(self.layers):
-            dout = layer.backward(dout)
+        for i in reversed(range(len(self.layers))):
+            try:
+                dout = self.layers[i].backward(dout)
+            except (ValueError, TypeError, RuntimeError) as err:
+                raise _located(err, i, self.layers[i]) from err
         return dout
 
     def named_parameters(self):
@@ -233,3 +241,14 @@ class Sequential:
     def zero_grad(self):
         for _, _, grad in self.named_parameters():
             grad[...] = 0.0
+
+
+def _located(err, i, layer):
+    """The same kind of error, its message prefixed with the layer's position in a Sequential.
+
+    Two ``Linear(3, 3)`` layers have the same name; the index says which one failed.
+    """
+    name = repr(layer) if "\n" not in repr(layer) else type(layer).__name__
+    where = f"Sequential layer {i}" if str(err).startswith((name, type(layer).__name__)) else f"Sequential layer {i} ({name})"
+    kind = next(k for k in (ValueError, TypeError, RuntimeError) if isinstance(err, k))
+    return kind(f"{where}: {err}")
