@@ -17,7 +17,7 @@ same objects, so a list of pairs taken once stays valid).
 
 import numpy as np
 
-from ._validate import as_float_array, as_output, check_shape, require_forward, sum_to_shape
+from ._validate import as_float_array, as_output, check_shape, positive_int, require_forward, sum_to_shape
 from .init import get_initializer
 
 
@@ -134,10 +134,9 @@ class Linear:
     """
 
     def __init__(self, in_features, out_features, *, init="he", rng=None):
-        for label, size in (("in_features", in_features), ("out_features", out_features)):
-            if not isinstance(size, (int, np.integer)) or isinstance(size, bool) or size < 1:
-                raise ValueError(f"Linear: {label} must be a positive integer, got {size!r}")
-        self.W = get_initializer(init)(int(in_features), int(out_features), rng)
+        in_features = positive_int(in_features, "in_features", "Linear")
+        out_features = positive_int(out_features, "out_features", "Linear")
+        self.W = get_initializer(init)(in_features, out_features, rng)
         self.b = np.zeros(out_features)
         self.grad_W = np.zeros_like(self.W)
         self.grad_b = np.zeros_like(self.b)
