@@ -14,6 +14,8 @@ module          what it holds                                 chapter
                                                               Checking gradients numerically
 ``init``        he_normal, xavier_normal                      Matrix gradients for a minibatch
 ``losses``      MSELoss                                       Matrix gradients for a minibatch
+``checks``      check_layer, check_gradient, check_answer:    Preface ("Using companion");
+                homework checkers that print a verdict        every chapter's exercises
 ==============  ============================================  =====================================
 
 Conventions: float64 everywhere; a minibatch is row-major, shape ``(n, features)``;
@@ -22,6 +24,7 @@ or ``ValueError`` naming the layer, what it got and what it expected;
 ``backward`` before ``forward`` raises ``RuntimeError``.
 """
 
+from .checks import CheckResult, check_answer, check_gradient, check_layer, register_answer
 from .functions import Exp, Function, Identity, Log, Plus1, Power, Reciprocal, ReLU, Sigmoid, Square, Tanh
 from .gradcheck import gradient_check, layer_gradient_errors, numerical_gradient, relative_error
 from .init import he_normal, xavier_normal
@@ -36,4 +39,5 @@ __all__ = [
     "MulLayer", "Plus1", "Power", "ReLU", "Reciprocal", "Sequential", "Sigmoid", "Square", "SubLayer",
     "Tanh", "draw_graph", "gradient_check", "he_normal", "layer_gradient_errors", "numerical_gradient",
     "relative_error", "xavier_normal",
+    "CheckResult", "check_answer", "check_gradient", "check_layer", "register_answer",  # checks
 ]
