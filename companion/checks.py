@@ -59,6 +59,7 @@ class CheckResult:
     passed: bool
     message: str
     max_error: float = None
+    printed: bool = False  # the checker already printed the message
 
     def __bool__(self):
         return self.passed
@@ -68,6 +69,11 @@ class CheckResult:
 
     def __repr__(self):
         return f"CheckResult(passed={self.passed})"
+
+    def _ipython_display_(self):
+        """In a notebook, a result ending a cell shows its verdict once: not again if already printed."""
+        if not self.printed:
+            print(self.message)
 
 
 class _Failed(Exception):
@@ -82,7 +88,7 @@ def _finish(title, lines, passed, max_error, verbose):
     message = "\n".join([title] + [f"  {line}" for line in lines])
     if verbose:
         print(message)
-    return CheckResult(passed, message, max_error)
+    return CheckResult(passed, message, max_error, printed=bool(verbose))
 
 
 def _check_tolerances(rtol, atol, owner):
@@ -164,7 +170,7 @@ def _value_hint(yours, numeric, batch, fallback):
     if close(yours, -numeric):
         return "the sign is flipped"
     if close(yours, 2 * numeric) or close(2 * yours, numeric):
-        return "off by a factor of 2 (a 2 from differentiating a square, counted twice or not at all?)"
+        return "off by a factor of 2: a 2 forgotten or counted twice (the 2 in the derivative of x**2?)"
     if batch and batch > 1 and (close(yours, batch * numeric) or close(batch * yours, numeric)):
         return (f"off by a factor of {batch}, the batch size: a layer's backward neither averages nor "
                 f"multiplies by n (the loss's gradient already carries the 1/n)")

@@ -320,6 +320,14 @@ def test_result_object():
     assert str(result) == result.message
 
 
+def test_a_notebook_shows_the_verdict_exactly_once(capsys):
+    printed = check_layer(StudentTanh)  # printed by the checker: displaying the result adds nothing
+    printed._ipython_display_()
+    quiet = check_layer(StudentTanh, verbose=False)  # not printed yet: displaying the result shows it
+    quiet._ipython_display_()
+    assert capsys.readouterr().out == printed.message + "\n" + quiet.message + "\n"
+
+
 def test_mistakes_in_calling_the_checker_raise_clear_errors():
     with pytest.raises(ValueError, match="check_layer: rtol must be a non-negative number, got -1"):
         check_layer(StudentTanh, rtol=-1)
