@@ -12,6 +12,8 @@
   scripts (sphinx-thebe's ``const THEBE_JS_URL = ...``, sphinx-togglebutton's
   selector) end up registered twice, and a second ``const`` declaration is a
   JavaScript error in the reader's console.
+- Search works from ``file://`` too: there the result list shows no page
+  summaries, which the browser would refuse to fetch from disk (CORS).
 - The theme's colour mode defaults to light, where the figures were drawn
   (the theme's unset default makes it log an error on a reader's first visit).
 
@@ -72,7 +74,14 @@ def add_substitutions(app, config):
         }
 
 
+OFFLINE_SEARCH = (
+    "if (location.protocol === 'file:' && typeof DOCUMENTATION_OPTIONS !== 'undefined') "
+    "{ DOCUMENTATION_OPTIONS.SHOW_SEARCH_SUMMARY = false; }"
+)
+
+
 def setup(app):
+    app.add_js_file(None, body=OFFLINE_SEARCH, priority=201)  # right after documentation_options.js (200)
     app.connect("config-inited", add_substitutions)
     app.connect("config-inited", theme_defaults)
     app.connect("html-page-context", dedupe_scripts, priority=600)
