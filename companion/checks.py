@@ -30,6 +30,7 @@ Chapters add the answers of their exercises with ``register_answer``.
 
 import inspect
 import os
+import textwrap
 import traceback
 from dataclasses import dataclass
 
@@ -84,8 +85,16 @@ class _Failed(Exception):
         self.lines = [line for line in lines if line]
 
 
+WIDTH = 70  # verdicts wrap to fit a notebook's output area, even inside a solution box
+
+
+def _wrap(text, indent):
+    return textwrap.fill(text, WIDTH, initial_indent=indent, subsequent_indent=indent + "    ",
+                         break_long_words=False, break_on_hyphens=False)
+
+
 def _finish(title, lines, passed, max_error, verbose):
-    message = "\n".join([title] + [f"  {line}" for line in lines])
+    message = "\n".join([_wrap(title, "")] + [_wrap(line, "  ") for line in lines])
     if verbose:
         print(message)
     return CheckResult(passed, message, max_error, printed=bool(verbose))
@@ -587,7 +596,7 @@ def check_answer(label, answer, *, verbose=True):
              if not np.isclose(given[name], expected[name], rtol=entry.rtol, atol=entry.atol)]
     shown = ", ".join(f"{name} = {given[name]:.6g}" for name in entry.names)
     if not wrong:
-        return _finish(f"{title}: correct. {shown}.", [], True, 0.0, verbose)
+        return _finish(f"{title}: correct.", [f"{shown}."], True, 0.0, verbose)
     right = [name for name in entry.names if name not in wrong]
     return _finish(f"{title}: not yet.", [
         f"{' and '.join(wrong)} {'is' if len(wrong) == 1 else 'are'} not right"

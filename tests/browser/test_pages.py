@@ -163,6 +163,13 @@ def test_every_image_loads(visits, page_name):
 
 
 @pytest.mark.parametrize("page_name", PAGES)
+def test_tables_fit_the_text_column(visits, page_name):
+    widths = visits(page_name).page.evaluate("""() => Array.from(
+        document.querySelectorAll('.pst-scrollable-table-container'), c => [c.scrollWidth, c.clientWidth])""")
+    assert all(scroll <= client for scroll, client in widths), f"a table is wider than the text: {widths}"
+
+
+@pytest.mark.parametrize("page_name", PAGES)
 def test_no_console_errors(visits, page_name):
     assert visits(page_name).console_errors == []
 
