@@ -26,7 +26,7 @@ HTML = ROOT / "_build" / "html"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-TIMEOUT_MS = 15_000
+TIMEOUT_MS = 30_000  # generous: the machine may be busy
 
 
 def toc_pages():
@@ -89,15 +89,25 @@ class Visit:
         page.on("console", lambda msg: msg.type == "error" and self.console_errors.append(msg.text))
         page.on("pageerror", lambda exc: self.console_errors.append(f"uncaught: {exc}"))
         page.on("requestfailed", self._failed)
-        page.goto(self.path.as_uri(), wait_until="load")
+        page.goto(self.path.as_uri(), wait_until="commit")  # ready() waits for the rest
         self.mathjax_error = None
+        self._ready = False
+
+    def ready(self):
+        """Wait until the page has loaded and MathJax has typeset it; return self."""
+        if self._ready:
+            return self
+        self._ready = True
+        page = self.page
+        page.wait_for_load_state("load")
         if not page.locator("script[src*='mathjax']").count():
-            return  # Sphinx loads MathJax only on pages with formulas
+            return self  # Sphinx loads MathJax only on pages with formulas
         try:
             page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
             page.evaluate("() => MathJax.startup.promise.then(() => true)")
         except Exception as exc:  # reported by test_math_is_typeset
             self.mathjax_error = f"MathJax did not start: {type(exc).__name__}: {str(exc).splitlines()[0]}"
+        return self
 
     def _route(self, route):
         url = route.request.url
@@ -117,12 +127,13 @@ class Visit:
 
 @pytest.fixture(scope="module")
 def visits(browser):
+    """``visits(page_name)``: the page, loaded and typeset, opened once for all the checks."""
     opened = {}
 
     def visit(page_name):
         if page_name not in opened:
             opened[page_name] = Visit(browser, page_name)
-        return opened[page_name]
+        return opened[page_name].ready()
 
     yield visit
     for v in opened.values():
@@ -233,7 +244,7 @@ def test_code_cells_have_copy_buttons(visits, page_name):
 
 
 def test_search_works_offline(browser):
-    v = Visit(browser, "search")
+    v = Visit(browser, "search").ready()
     try:
         v.page.goto(v.path.as_uri() + "?q=backpropagation", wait_until="load")
         v.page.locator("#search-results li").first.wait_for()
