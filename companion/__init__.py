@@ -26,7 +26,8 @@ or ``ValueError`` naming the layer, what it got and what it expected;
 
 from .checks import CheckResult, check_answer, check_gradient, check_layer, register_answer
 from .functions import Exp, Function, Identity, Log, Plus1, Power, Reciprocal, ReLU, Sigmoid, Square, Tanh
-from .gradcheck import gradient_check, layer_gradient_errors, numerical_gradient, relative_error
+from .gradcheck import (gradient_check, layer_gradient_errors, numerical_gradient, numerical_parameter_gradient,
+                        relative_error)
 from .init import he_normal, xavier_normal
 from .layers import AddLayer, DivLayer, Linear, MulLayer, Sequential, SubLayer
 from .losses import MSELoss
@@ -40,4 +41,5 @@ __all__ = [
     "Tanh", "draw_graph", "gradient_check", "he_normal", "layer_gradient_errors", "numerical_gradient",
     "relative_error", "xavier_normal",
     "CheckResult", "check_answer", "check_gradient", "check_layer", "register_answer",  # checks
+    "numerical_parameter_gradient",
 ]

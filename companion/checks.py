@@ -38,7 +38,7 @@ import numpy as np
 
 from ._validate import as_float_array, as_output
 from .functions import Plus1, Power, ReLU, Square, Tanh
-from .gradcheck import numerical_gradient, relative_error
+from .gradcheck import numerical_gradient, numerical_parameter_gradient, relative_error
 from .layers import AddLayer, MulLayer, SubLayer
 
 RTOL = 1e-6  # a correct float64 backward is typically within 1e-9 of central differences
@@ -397,17 +397,11 @@ def _run_trial(layer, shapes, rng, domain, rtol, atol):
     for k, x in enumerate(inputs):
         def f_input(value, k=k):
             return loss(*inputs[:k], np.asarray(value), *inputs[k + 1:])
-        numeric = _numerical(f_input, x, f"{fname} (run on nearby inputs)")
+        numeric = _numerical(lambda: numerical_gradient(f_input, x), f"{fname} (run on nearby inputs)")
         errors.append(_compare("d" + "xy"[k], analytic["xy"[k]], numeric, rtol, atol, x.shape[0] if x.ndim else None))
     for name, param, _ in params:
-        def f_param(value, param=param):
-            saved = param.copy()
-            param[...] = value
-            try:
-                return loss(*inputs)
-            finally:
-                param[...] = saved
-        numeric = _numerical(f_param, param, f"{fname} (run with nearby parameters)")
+        numeric = _numerical(lambda: numerical_parameter_gradient(lambda: loss(*inputs), param),
+                             f"{fname} (run with nearby parameters)")
         errors.append(_compare(_grad_name(name), analytic[name], numeric, rtol, atol, shapes[0][0] if shapes[0] else None))
 
     # companion's convention: backward overwrites the gradients, so running it twice changes nothing
@@ -424,9 +418,10 @@ def _run_trial(layer, shapes, rng, domain, rtol, atol):
     return max(errors), ["xy"[k] for k in range(len(inputs))] + [name for name, _, _ in params]
 
 
-def _numerical(f, x, what):
+def _numerical(compute, what):
+    """Run a numerical differentiation of the student's code, reporting what it raises."""
     try:
-        return np.asarray(numerical_gradient(f, x), dtype=np.float64)
+        return np.asarray(compute(), dtype=np.float64)
     except Exception as exc:
         raise _Failed(*_raised(what, exc)) from None
 
@@ -511,7 +506,7 @@ def check_gradient(f, grad_f, x, *, rtol=RTOL, atol=ATOL, verbose=True):
         if grad.shape != x.shape:
             raise _Failed(f"{_name(grad_f)}(x) has shape {grad.shape}, expected x's shape {x.shape}",
                           "hint: " + _shape_hint(grad.shape, x.shape))
-        numeric = _numerical(lambda v: f(np.copy(v)), x, f"{_name(f)} (run on points near x)")
+        numeric = _numerical(lambda: numerical_gradient(lambda v: f(np.copy(v)), x), f"{_name(f)} (run on points near x)")
         err = _compare(f"{_name(grad_f)}(x)", grad, numeric, rtol, atol, hint=FUNCTION_HINT)
     except _Failed as failure:
         return _finish(f"{title}: FAILED.", failure.lines, False, None, verbose)
