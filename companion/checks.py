@@ -310,7 +310,7 @@ def _parameters(layer):
             return [(str(name), param, grad) for name, param, grad in layer.named_parameters()]
         except Exception as exc:
             raise _Failed(*_raised("named_parameters()", exc)) from None
-    attrs = {k: v for k, v in vars(layer).items()} if hasattr(layer, "__dict__") else {}
+    attrs = dict(vars(layer)) if hasattr(layer, "__dict__") else {}
     found = []
     for name, value in attrs.items():
         if name.startswith("grad_") or not isinstance(value, np.ndarray):
@@ -469,11 +469,10 @@ def check_layer(layer, input_shapes=None, *, args=None, seed=0, domain=None, rto
     finally:
         np.random.set_state(state)
     shown = ", ".join(" and ".join(map(str, s)) for s in done)
-    return _finish(
-        f"{title}: passed. backward agrees with numerical gradients for {', '.join(names)} "
+    return _finish(f"{title}: passed.", [
+        f"backward agrees with numerical gradients for {', '.join(names)}",
         f"on input shapes {shown}; max relative error {max(errors):.0e}.",
-        [], True, max(errors), verbose,
-    )
+    ], True, max(errors), verbose)
 
 
 # --- check_gradient ----------------------------------------------------------------------------
@@ -511,8 +510,9 @@ def check_gradient(f, grad_f, x, *, rtol=RTOL, atol=ATOL, verbose=True):
     except _Failed as failure:
         return _finish(f"{title}: FAILED.", failure.lines, False, None, verbose)
     where = "x" if x.size == 1 else f"all {x.size} entries of x"
-    return _finish(f"{title}: passed. It agrees with the numerical gradient at {where}; "
-                   f"max relative error {err:.0e}.", [], True, err, verbose)
+    return _finish(f"{title}: passed.", [
+        f"It agrees with the numerical gradient at {where};", f"max relative error {err:.0e}.",
+    ], True, err, verbose)
 
 
 # --- check_answer: the exercises' answers --------------------------------------------------------
@@ -649,8 +649,10 @@ def _check_layer_answer(entry, answer, verbose):
     except _Failed as failure:
         return _finish(f"{title}: not yet. backward is consistent with forward, but forward computes "
                        f"the wrong function.", failure.lines, False, None, verbose)
-    return _finish(f"{title}: correct. forward computes the right function, and backward agrees with "
-                   f"numerical gradients; max relative error {result.max_error:.0e}.", [], True, result.max_error, verbose)
+    return _finish(f"{title}: correct.", [
+        "forward computes the right function, and backward agrees with",
+        f"numerical gradients; max relative error {result.max_error:.0e}.",
+    ], True, result.max_error, verbose)
 
 
 # Answers of the exercises of the chapters, in book order. Each value is computed with companion's
