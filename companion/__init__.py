@@ -12,9 +12,12 @@ module          what it holds                                 chapter
 ``viz``         Graph and draw_graph: graph figures           Computational graphs
 ``gradcheck``   numerical_gradient, gradient_check,           Local derivative rules;
                 layer_gradient_errors, gradient_errors,       Checking gradients numerically
-                step_size_errors
+                step_size_errors,
+                numerical_parameter_gradient
 ``init``        he_normal, xavier_normal                      Matrix gradients for a minibatch
 ``losses``      MSELoss                                       Matrix gradients for a minibatch
+``checks``      check_layer, check_gradient, check_answer:    Preface ("Using companion");
+                homework checkers that print a verdict        every chapter's exercises
 ==============  ============================================  =====================================
 
 Conventions: float64 everywhere; a minibatch is row-major, shape ``(n, features)``;
@@ -23,9 +26,10 @@ or ``ValueError`` naming the layer, what it got and what it expected;
 ``backward`` before ``forward`` raises ``RuntimeError``.
 """
 
+from .checks import CheckResult, check_answer, check_gradient, check_layer, register_answer
 from .functions import Exp, Function, Identity, Log, Plus1, Power, Reciprocal, ReLU, Sigmoid, Square, Tanh
-from .gradcheck import (gradient_check, gradient_errors, layer_gradient_errors, numerical_gradient, relative_error,
-                        step_size_errors)
+from .gradcheck import (gradient_check, gradient_errors, layer_gradient_errors, numerical_gradient,
+                        numerical_parameter_gradient, relative_error, step_size_errors)
 from .init import he_normal, xavier_normal
 from .layers import AddLayer, DivLayer, Linear, MulLayer, Sequential, SubLayer
 from .losses import MSELoss
@@ -37,5 +41,6 @@ __all__ = [
     "AddLayer", "DivLayer", "Exp", "Function", "Graph", "Identity", "Linear", "Log", "MSELoss",
     "MulLayer", "Plus1", "Power", "ReLU", "Reciprocal", "Sequential", "Sigmoid", "Square", "SubLayer",
     "Tanh", "draw_graph", "gradient_check", "gradient_errors", "he_normal", "layer_gradient_errors",
-    "numerical_gradient", "relative_error", "step_size_errors", "xavier_normal",
+    "numerical_gradient", "numerical_parameter_gradient", "relative_error", "step_size_errors", "xavier_normal",
+    "CheckResult", "check_answer", "check_gradient", "check_layer", "register_answer",  # checks
 ]

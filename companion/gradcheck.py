@@ -12,6 +12,8 @@ numerically" (the full story: step size, round-off, kinks).
   loss written as a function of several named arrays, ``f(**params)``.
 - ``step_size_errors(f, x, grad, steps)``: the error of finite differences as
   a function of the step h (truncation against round-off), in float64 or float32.
+- ``numerical_parameter_gradient(loss, param)``: the numerical gradient with
+  respect to an array that ``loss()`` reads, such as a layer's weights.
 """
 
 import numpy as np
@@ -144,14 +146,8 @@ def layer_gradient_errors(layer, *inputs, rng=None, h=1e-5):
             return loss(*args)
         errors[name] = relative_error(analytic[k], numerical_gradient(f_input, inputs[k], h=h))
     for name, param, _ in named:
-        def f_param(value, param=param):
-            saved = param.copy()
-            param[...] = value
-            try:
-                return loss(*inputs)
-            finally:
-                param[...] = saved
-        errors[name] = relative_error(param_grads[name], numerical_gradient(f_param, param, h=h))
+        numeric = numerical_parameter_gradient(lambda: loss(*inputs), param, h=h)
+        errors[name] = relative_error(param_grads[name], numeric)
     layer.forward(*inputs)  # leave the layer's cache as the caller's forward left it
     return errors
 
@@ -222,3 +218,28 @@ def step_size_errors(f, x, grad, steps, method="central", dtype=np.float64):
 
     return np.array([relative_error(numerical_gradient(f_in_dtype, x, h=h, method=method), exact)
                      for h in steps])
+
+
+def numerical_parameter_gradient(loss, param, h=1e-5):
+    """Central-difference gradient of ``loss()`` with respect to the array ``param``.
+
+    ``loss`` takes no arguments and reads ``param`` (a layer's ``W``, say);
+    each entry of ``param`` is moved by +-h *in place*, and ``param`` is
+    restored afterwards, even if ``loss`` raises. Returns an array shaped like
+    ``param``.
+    """
+    if not isinstance(param, np.ndarray):
+        raise TypeError(
+            f"numerical_parameter_gradient: param must be a numpy array that loss() reads, "
+            f"got {type(param).__name__}"
+        )
+    saved = param.copy()
+
+    def f(value):
+        param[...] = value
+        try:
+            return loss()
+        finally:
+            param[...] = saved
+
+    return numerical_gradient(f, saved, h=h)

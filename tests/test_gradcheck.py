@@ -5,7 +5,7 @@ import pytest
 
 from companion import Linear, Square
 from companion.gradcheck import (gradient_check, gradient_errors, layer_gradient_errors, numerical_gradient,
-                                 relative_error, step_size_errors)
+                                 numerical_parameter_gradient, relative_error, step_size_errors)
 
 
 def test_central_difference_of_a_quadratic_is_exact_up_to_round_off():
@@ -184,3 +184,28 @@ def test_gradient_errors_bad_arguments():
         gradient_errors(f, params, {"W": np.ones((3, 2))})
     with pytest.raises(TypeError, match=r"gradient_errors: gradient 'b' must be real numbers"):
         gradient_errors(f, params, {"b": "ones"})
+
+
+def test_numerical_parameter_gradient_perturbs_in_place_and_restores():
+    layer = Linear(3, 2, rng=0)
+    x = np.random.default_rng(1).normal(size=(4, 3))
+    W_before = layer.W.copy()
+    grad = numerical_parameter_gradient(lambda: np.sum(layer.forward(x)), layer.W)
+    np.testing.assert_allclose(grad, x.T @ np.ones((4, 2)), rtol=1e-8)  # d sum(xW + b) / dW
+    np.testing.assert_array_equal(layer.W, W_before)
+
+
+def test_numerical_parameter_gradient_restores_the_parameter_when_loss_raises():
+    param = np.array([1.0, 2.0])
+
+    def loss():
+        raise ZeroDivisionError("boom")
+
+    with pytest.raises(ZeroDivisionError):
+        numerical_parameter_gradient(loss, param)
+    np.testing.assert_array_equal(param, [1.0, 2.0])
+
+
+def test_numerical_parameter_gradient_needs_an_array():
+    with pytest.raises(TypeError, match="numerical_parameter_gradient: param must be a numpy array .* got list"):
+        numerical_parameter_gradient(lambda: 0.0, [1.0, 2.0])
