@@ -43,6 +43,13 @@ def check_shape(arr, expected, name, owner):
         )
 
 
+def positive_int(value, name, owner):
+    """Return ``value`` as an int, or raise ``ValueError`` unless it is a positive integer (bools refused)."""
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{owner}: {name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
 def require_forward(cached, owner):
     """Raise ``RuntimeError`` when backward is called before forward."""
     if cached is None:
