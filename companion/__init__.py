@@ -9,15 +9,19 @@ module          what it holds                                 chapter
                 Reciprocal, Power, ReLU, Sigmoid, Tanh, ...   A two-layer network, edge by edge
 ``layers``      two-input nodes (MulLayer, AddLayer, ...),    Computational graphs;
                 Linear, Sequential                            Matrix gradients for a minibatch
-``viz``         Graph and draw_graph: graph figures           Computational graphs
+``viz``         Graph, draw_graph, trace, to_mermaid:         Computational graphs;
+                graph figures (of Tensors too)                Automatic differentiation
 ``gradcheck``   numerical_gradient, gradient_check,           Local derivative rules;
-                layer_gradient_errors, gradient_errors,       Checking gradients numerically
-                step_size_errors,
-                numerical_parameter_gradient
+                layer_gradient_errors, gradient_errors,       Checking gradients numerically;
+                step_size_errors,                             Automatic differentiation
+                numerical_parameter_gradient,
+                tensor_gradient_errors
 ``init``        he_normal, xavier_normal                      Matrix gradients for a minibatch
 ``losses``      MSELoss                                       Matrix gradients for a minibatch
 ``checks``      check_layer, check_gradient, check_answer:    Preface ("Using companion");
                 homework checkers that print a verdict        every chapter's exercises
+``autodiff``    Tensor: reverse-mode automatic                Automatic differentiation
+                differentiation
 ==============  ============================================  =====================================
 
 Conventions: float64 everywhere; a minibatch is row-major, shape ``(n, features)``;
@@ -26,21 +30,23 @@ or ``ValueError`` naming the layer, what it got and what it expected;
 ``backward`` before ``forward`` raises ``RuntimeError``.
 """
 
+from .autodiff import Tensor
 from .checks import CheckResult, check_answer, check_gradient, check_layer, register_answer
 from .functions import Exp, Function, Identity, Log, Plus1, Power, Reciprocal, ReLU, Sigmoid, Square, Tanh
 from .gradcheck import (gradient_check, gradient_errors, layer_gradient_errors, numerical_gradient,
-                        numerical_parameter_gradient, relative_error, step_size_errors)
+                        numerical_parameter_gradient, relative_error, step_size_errors, tensor_gradient_errors)
 from .init import he_normal, xavier_normal
 from .layers import AddLayer, DivLayer, Linear, MulLayer, Sequential, SubLayer
 from .losses import MSELoss
-from .viz import Graph, draw_graph
+from .viz import Graph, draw_graph, to_mermaid, trace
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AddLayer", "DivLayer", "Exp", "Function", "Graph", "Identity", "Linear", "Log", "MSELoss",
     "MulLayer", "Plus1", "Power", "ReLU", "Reciprocal", "Sequential", "Sigmoid", "Square", "SubLayer",
-    "Tanh", "draw_graph", "gradient_check", "gradient_errors", "he_normal", "layer_gradient_errors",
-    "numerical_gradient", "numerical_parameter_gradient", "relative_error", "step_size_errors", "xavier_normal",
+    "Tanh", "Tensor", "draw_graph", "gradient_check", "gradient_errors", "he_normal", "layer_gradient_errors",
+    "numerical_gradient", "numerical_parameter_gradient", "relative_error", "step_size_errors",
+    "tensor_gradient_errors", "to_mermaid", "trace", "xavier_normal",
     "CheckResult", "check_answer", "check_gradient", "check_layer", "register_answer",  # checks
 ]

@@ -67,13 +67,11 @@ def sum_to_shape(grad, shape):
     their sum. Example: ``shape=(3,)`` and ``grad.shape=(5, 3)`` sums the rows.
     """
     shape = tuple(shape)
-    extra = grad.ndim - len(shape)
-    if extra > 0:
-        grad = grad.sum(axis=tuple(range(extra)))
-    stretched = tuple(i for i, size in enumerate(shape) if size == 1 and grad.shape[i] != 1)
-    if stretched:
-        grad = grad.sum(axis=stretched, keepdims=True)
-    return grad.reshape(shape)
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)  # leading axes that broadcasting added
+    stretched = tuple(extra + i for i, size in enumerate(shape) if size == 1 and grad.shape[extra + i] != 1)
+    return grad.sum(axis=tuple(range(extra)) + stretched).reshape(shape)  # one fused reduction
 
 
 def as_rng(rng):

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._validate import as_float_array, as_output
+from .autodiff import Tensor
 from .functions import Plus1, Power, ReLU, Square, Tanh
 from .gradcheck import numerical_gradient, numerical_parameter_gradient, relative_error
 from .layers import AddLayer, MulLayer, SubLayer
@@ -700,6 +701,12 @@ def _local_kink():
     return central, relu.backward(1.0)
 
 
+def _autodiff_shares():  # f(x, y) = (x + y) x at x = 2, y = 3
+    x, y = Tensor(2.0), Tensor(3.0)
+    ((x + y) * x).backward()
+    return float(x.grad), float(y.grad)
+
+
 register_answer("ex-chain-hand", "chain_rule", names=("p(1)", "p'(1)"), compute=_chain_hand,
                 hint="with u = 2x - 1, p'(x) = dp/du * du/dx; do not forget du/dx")
 register_answer("ex-chain-cube", "chain_rule", names=("value", "derivative"), compute=_chain_cube,
@@ -722,3 +729,5 @@ register_answer("ex-local-softplus", "local_derivatives", reference=lambda x: np
 register_answer("ex-local-kink", "local_derivatives", names=("central difference", "backward"),
                 compute=_local_kink,
                 hint="the central difference at 0 averages the slopes on both sides; backward uses a convention")
+register_answer("ex-autodiff-shares", "autodiff", names=("df/dx", "df/dy"), compute=_autodiff_shares,
+                hint="x feeds both the addition and the multiplication: add the two paths' shares")

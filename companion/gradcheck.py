@@ -14,11 +14,14 @@ numerically" (the full story: step size, round-off, kinks).
   a function of the step h (truncation against round-off), in float64 or float32.
 - ``numerical_parameter_gradient(loss, param)``: the numerical gradient with
   respect to an array that ``loss()`` reads, such as a layer's weights.
+- ``tensor_gradient_errors(f, *inputs)``: the same for a function built from
+  ``companion.autodiff.Tensor`` operations (chapter "Automatic differentiation").
 """
 
 import numpy as np
 
 from ._validate import as_float_array, as_output, as_rng
+from .autodiff import Tensor
 
 METHODS = ("central", "forward")
 
@@ -243,3 +246,37 @@ def numerical_parameter_gradient(loss, param, h=1e-5):
             param[...] = saved
 
     return numerical_gradient(f, saved, h=h)
+
+
+def tensor_gradient_errors(f, *inputs, rng=None, h=1e-5, **named_inputs):
+    """Check ``Tensor.backward`` through ``f`` against numerical gradients; return max relative errors.
+
+    ``f`` takes one ``companion.autodiff.Tensor`` per input array and returns
+    a Tensor built from their operations. Inputs are positional (named ``x``,
+    ``y``, ``z``, then ``input 3``, ... in the result) or keyword
+    (``tensor_gradient_errors(loss, W1=..., b1=...)`` calls ``loss(W1=..., b1=...)``
+    and names the errors ``W1``, ``b1``). As in ``layer_gradient_errors``, the
+    scalar differentiated is ``sum(f(...) * dout)`` with a random ``dout`` of
+    the output's shape (drawn from ``rng``); ``gradient_errors`` then compares
+    each input's ``.grad`` with central differences. Returns ``{name: error}``.
+    """
+    owner = "tensor_gradient_errors"
+    if not callable(f):
+        raise TypeError(f"{owner}: f must be a function of Tensors, got {type(f).__name__}")
+    positional = ["xyz"[k] if k < 3 else f"input {k}" for k in range(len(inputs))]
+    arrays = {name: as_float_array(a, f"input {name!r}", owner)
+              for name, a in [*zip(positional, inputs), *named_inputs.items()]}
+
+    def call(values):
+        tensors = {name: Tensor(value) for name, value in values.items()}
+        out = f(*(tensors[name] for name in positional), **{k: tensors[k] for k in named_inputs})
+        if not isinstance(out, Tensor):
+            raise TypeError(f"{owner}: f must return a Tensor (built from its arguments), got {type(out).__name__}")
+        return tensors, out
+
+    tensors, out = call(arrays)
+    dout = as_rng(rng).standard_normal(out.shape)
+    (out * dout).sum().backward()
+    grads = {name: t.grad if t.grad is not None else np.zeros(t.shape)  # an unused input: zero gradient
+             for name, t in tensors.items()}
+    return gradient_errors(lambda **values: float(np.sum(call(values)[1].data * dout)), arrays, grads, h=h)

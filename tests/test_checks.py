@@ -424,7 +424,7 @@ def test_check_answer_explains_the_expected_form(answer, expected, capsys):
 
 
 def test_check_answer_unknown_label_lists_the_known_ones():
-    with pytest.raises(ValueError, match=r"check_answer: no exercise 'ex-nope'; expected one of \['ex-chain-bug'"):
+    with pytest.raises(ValueError, match=r"check_answer: no exercise 'ex-nope'; expected one of \[.*'ex-chain-bug'"):
         check_answer("ex-nope", 1)
 
 
@@ -492,6 +492,8 @@ PINNED = {
     "ex-graph-experiment": {"change": fruit_bill(orange=151.0) - fruit_bill(orange=150.0)},
     "ex-local-tanh": {"derivative": companion.numerical_gradient(np.tanh, 0.5)},
     "ex-local-kink": {"central difference": kink_central_difference(), "backward": 0.0},
+    "ex-autodiff-shares": {"df/dx": companion.numerical_gradient(lambda x: (x + 3.0) * x, 2.0),
+                           "df/dy": companion.numerical_gradient(lambda y: (2.0 + y) * 2.0, 3.0)},
 }
 
 

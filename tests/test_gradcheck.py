@@ -209,3 +209,30 @@ def test_numerical_parameter_gradient_restores_the_parameter_when_loss_raises():
 def test_numerical_parameter_gradient_needs_an_array():
     with pytest.raises(TypeError, match="numerical_parameter_gradient: param must be a numpy array .* got list"):
         numerical_parameter_gradient(lambda: 0.0, [1.0, 2.0])
+
+
+def test_tensor_gradient_errors_checks_every_input_and_catches_a_wrong_backward():
+    from companion import Tensor, tensor_gradient_errors
+
+    rng = np.random.default_rng(0)
+    x, w = rng.normal(size=(2, 3)), rng.normal(size=(3,))
+    errors = tensor_gradient_errors(lambda a, b: (a * b).tanh(), x, w, rng=1)
+    assert set(errors) == {"x", "y"} and max(errors.values()) < 1e-8
+
+    def wrong_sin(t):  # backward says sin' = sin
+        return Tensor.from_op(np.sin(t.data), (t,), "sin", lambda dout: (dout * np.sin(t.data),))
+
+    assert tensor_gradient_errors(wrong_sin, x, rng=2)["x"] > 1e-2
+    errors = tensor_gradient_errors(lambda a, b, c, d: a * 0 + d, 1.0, 2.0, 3.0, 4.0, rng=3)
+    assert list(errors) == ["x", "y", "z", "input 3"] and errors["y"] == 0.0  # y is unused: zero gradient
+    errors = tensor_gradient_errors(lambda W, b, x: x @ W + b, W=np.ones((3, 2)), b=np.zeros(2), x=x, rng=4)
+    assert list(errors) == ["W", "b", "x"] and max(errors.values()) < 1e-8
+
+
+def test_tensor_gradient_errors_refuses_what_is_not_a_tensor_function():
+    from companion import tensor_gradient_errors
+
+    with pytest.raises(TypeError, match="f must be a function of Tensors"):
+        tensor_gradient_errors("sin", 1.0)
+    with pytest.raises(TypeError, match="f must return a Tensor"):
+        tensor_gradient_errors(lambda t: np.sin(t.data), 1.0)
