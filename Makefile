@@ -1,6 +1,7 @@
 # Two commands for readers and contributors (see README.md):
 #   make book   build the HTML book (creates .venv and installs the pinned requirements on first use)
-#   make test   run every check CI runs: unit tests, notebook twins, nbval, strict book build
+#   make test   run every check CI runs: unit tests, notebook twins, nbval, strict book build,
+#               and the browser tests of the built book (installing Chromium if needed and allowed)
 # Helpers: make twins (re-execute the notebook twins), make lock (re-pin requirements.txt), make clean,
 #          make bench (every benchmark in benchmarks/, ratios measured in one run)
 
@@ -10,7 +11,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum | cut -d' ' -f1)
 JB     := $(BIN)/jupyter-book
 
-.PHONY: book test unit nbval strict-book twins lock clean bench
+.PHONY: book test unit nbval strict-book browser twins lock clean bench
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10 or newer is needed (3.11 recommended); run: make PYTHON=python3.11 ...")'
@@ -27,11 +28,11 @@ book: $(STAMP)
 	@echo
 	@echo "The book is at: file://$(CURDIR)/_build/html/index.html"
 
-test: unit nbval strict-book
+test: unit nbval strict-book browser
 	@echo "All checks passed."
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest -n 2 tests
+	$(BIN)/python -m pytest -n 2 tests --ignore=tests/browser
 
 nbval: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadscope --nbval --nbval-current-env notebooks
@@ -39,6 +40,11 @@ nbval: $(STAMP)
 strict-book: $(STAMP)
 	$(JB) build . --all -W --keep-going
 	@echo "Strict build passed: no warnings. HTML: file://$(CURDIR)/_build/html/index.html"
+
+# The built book in headless Chromium, network blocked (uses _build/html from strict-book).
+browser: $(STAMP)
+	@tools/ensure_browser.sh
+	$(BIN)/python -m pytest tests/browser
 
 twins: $(STAMP)
 	$(BIN)/python tools/twins.py

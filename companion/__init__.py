@@ -5,13 +5,17 @@ One module per idea, in the order the book introduces them:
 ==============  ============================================  =====================================
 module          what it holds                                 chapter
 ==============  ============================================  =====================================
-``functions``   one-input nodes: Plus1, Square, Exp, Log,     The chain rule; Local derivative rules
-                Reciprocal, Power, ReLU, Sigmoid, Tanh, ...
+``functions``   one-input nodes: Plus1, Square, Exp, Log,     The chain rule; Local derivative rules;
+                Reciprocal, Power, ReLU, Sigmoid, Tanh, ...   A two-layer network, edge by edge
 ``layers``      two-input nodes (MulLayer, AddLayer, ...),    Computational graphs;
                 Linear, Sequential                            Matrix gradients for a minibatch
-``viz``         Graph and draw_graph: graph figures           Computational graphs
-``gradcheck``   numerical_gradient, gradient_check, ...       Local derivative rules;
-                                                              Checking gradients numerically
+``viz``         Graph, draw_graph, trace, to_mermaid:         Computational graphs;
+                graph figures (of Tensors too)                Automatic differentiation
+``gradcheck``   numerical_gradient, gradient_check,           Local derivative rules;
+                layer_gradient_errors, gradient_errors,       Checking gradients numerically;
+                step_size_errors,                             Automatic differentiation
+                numerical_parameter_gradient,
+                tensor_gradient_errors
 ``init``        he_normal, xavier_normal                      Matrix gradients for a minibatch
 ``losses``      MSELoss;                                      Matrix gradients for a minibatch;
                 softmax, log_softmax, SoftmaxCrossEntropy     Softmax and cross-entropy
@@ -23,6 +27,10 @@ module          what it holds                                 chapter
 ``training``    fit, evaluate                                 Training a digit classifier
 ``plots``       plot_history, plot_confusion_matrix,          Optimizers;
                 plot_digits                                   Training a digit classifier
+``checks``      check_layer, check_gradient, check_answer:    Preface ("Using companion");
+                homework checkers that print a verdict        every chapter's exercises
+``autodiff``    Tensor: reverse-mode automatic                Automatic differentiation
+                differentiation
 ==============  ============================================  =====================================
 
 Conventions: float64 everywhere; a minibatch is row-major, shape ``(n, features)``;
@@ -31,8 +39,11 @@ or ``ValueError`` naming the layer, what it got and what it expected;
 ``backward`` before ``forward`` raises ``RuntimeError``.
 """
 
+from .autodiff import Tensor
+from .checks import CheckResult, check_answer, check_gradient, check_layer, register_answer
 from .functions import Exp, Function, Identity, Log, Plus1, Power, Reciprocal, ReLU, Sigmoid, Square, Tanh
-from .gradcheck import gradient_check, layer_gradient_errors, numerical_gradient, relative_error
+from .gradcheck import (gradient_check, gradient_errors, layer_gradient_errors, numerical_gradient,
+                        numerical_parameter_gradient, relative_error, step_size_errors, tensor_gradient_errors)
 from .init import he_normal, xavier_normal
 from .layers import AddLayer, DivLayer, Linear, MulLayer, Sequential, SubLayer
 from .losses import MSELoss, SoftmaxCrossEntropy, log_softmax, softmax
@@ -41,15 +52,17 @@ from .optim import SGD, AdaGrad, Adam, Momentum, Optimizer, RMSProp
 from .datasets import download_mnist, load_digits, load_mnist, read_idx
 from .training import evaluate, fit
 from .plots import plot_confusion_matrix, plot_digits, plot_history
-from .viz import Graph, draw_graph
+from .viz import Graph, draw_graph, to_mermaid, trace
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AddLayer", "DivLayer", "Exp", "Function", "Graph", "Identity", "Linear", "Log", "MSELoss",
     "MulLayer", "Plus1", "Power", "ReLU", "Reciprocal", "Sequential", "Sigmoid", "Square", "SubLayer",
-    "Tanh", "draw_graph", "gradient_check", "he_normal", "layer_gradient_errors", "numerical_gradient",
-    "relative_error", "xavier_normal",
+    "Tanh", "Tensor", "draw_graph", "gradient_check", "gradient_errors", "he_normal", "layer_gradient_errors",
+    "numerical_gradient", "numerical_parameter_gradient", "relative_error", "step_size_errors",
+    "tensor_gradient_errors", "to_mermaid", "trace", "xavier_normal",
+    "CheckResult", "check_answer", "check_gradient", "check_layer", "register_answer",  # checks
     # classification, optimizers, data and training (part III)
     "AdaGrad", "Adam", "Momentum", "Optimizer", "RMSProp", "SGD", "SoftmaxCrossEntropy", "accuracy",
     "confusion_matrix", "download_mnist", "evaluate", "fit", "load_digits", "load_mnist", "log_softmax",

@@ -43,6 +43,13 @@ def check_shape(arr, expected, name, owner):
         )
 
 
+def positive_int(value, name, owner):
+    """Return ``value`` as an int, or raise ``ValueError`` unless it is a positive integer (bools refused)."""
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{owner}: {name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
 def require_forward(cached, owner):
     """Raise ``RuntimeError`` when backward is called before forward."""
     if cached is None:
@@ -60,13 +67,11 @@ def sum_to_shape(grad, shape):
     their sum. Example: ``shape=(3,)`` and ``grad.shape=(5, 3)`` sums the rows.
     """
     shape = tuple(shape)
-    extra = grad.ndim - len(shape)
-    if extra > 0:
-        grad = grad.sum(axis=tuple(range(extra)))
-    stretched = tuple(i for i, size in enumerate(shape) if size == 1 and grad.shape[i] != 1)
-    if stretched:
-        grad = grad.sum(axis=stretched, keepdims=True)
-    return grad.reshape(shape)
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)  # leading axes that broadcasting added
+    stretched = tuple(extra + i for i, size in enumerate(shape) if size == 1 and grad.shape[extra + i] != 1)
+    return grad.sum(axis=tuple(range(extra)) + stretched).reshape(shape)  # one fused reduction
 
 
 def as_rng(rng):

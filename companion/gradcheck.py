@@ -8,11 +8,20 @@ numerically" (the full story: step size, round-off, kinks).
 - ``gradient_check(f, x, grad)``: the two together, with a printed verdict.
 - ``layer_gradient_errors(layer, *inputs)``: check a layer's ``backward``
   (inputs and parameters) against ``numerical_gradient``.
+- ``gradient_errors(f, params, grads)``: check hand-derived gradients of a
+  loss written as a function of several named arrays, ``f(**params)``.
+- ``step_size_errors(f, x, grad, steps)``: the error of finite differences as
+  a function of the step h (truncation against round-off), in float64 or float32.
+- ``numerical_parameter_gradient(loss, param)``: the numerical gradient with
+  respect to an array that ``loss()`` reads, such as a layer's weights.
+- ``tensor_gradient_errors(f, *inputs)``: the same for a function built from
+  ``companion.autodiff.Tensor`` operations (chapter "Automatic differentiation").
 """
 
 import numpy as np
 
 from ._validate import as_float_array, as_output, as_rng
+from .autodiff import Tensor
 
 METHODS = ("central", "forward")
 
@@ -140,13 +149,134 @@ def layer_gradient_errors(layer, *inputs, rng=None, h=1e-5):
             return loss(*args)
         errors[name] = relative_error(analytic[k], numerical_gradient(f_input, inputs[k], h=h))
     for name, param, _ in named:
-        def f_param(value, param=param):
-            saved = param.copy()
-            param[...] = value
-            try:
-                return loss(*inputs)
-            finally:
-                param[...] = saved
-        errors[name] = relative_error(param_grads[name], numerical_gradient(f_param, param, h=h))
+        numeric = numerical_parameter_gradient(lambda: loss(*inputs), param, h=h)
+        errors[name] = relative_error(param_grads[name], numeric)
     layer.forward(*inputs)  # leave the layer's cache as the caller's forward left it
     return errors
+
+
+def gradient_errors(f, params, grads, h=1e-5):
+    """Check the gradients of a function of several named arrays; return max relative errors.
+
+    ``f(**params)`` returns one number (a loss); ``params`` maps each argument
+    name of ``f`` to its value (an array or a number); ``grads`` maps some or
+    all of those names to the analytic gradient of ``f`` with respect to that
+    argument (same shape). Each named array is varied in turn, with the others
+    held at ``params``, and compared with ``numerical_gradient``.
+
+    Returns ``{name: relative error}`` for the names in ``grads``, in their
+    order, like ``layer_gradient_errors``; ``params`` is never modified.
+    """
+    owner = "gradient_errors"
+    unknown = [name for name in grads if name not in params]
+    if unknown:
+        raise ValueError(f"{owner}: grads has {unknown}, which are not in params; expected names among {list(params)}")
+    errors = {}
+    for name, grad in grads.items():
+        analytic = as_float_array(grad, f"gradient {name!r}", owner)
+        if analytic.shape != np.shape(params[name]):
+            raise ValueError(
+                f"{owner}: gradient {name!r} has shape {analytic.shape}, expected the shape of "
+                f"params[{name!r}], {np.shape(params[name])}"
+            )
+
+        def f_of(value, name=name):
+            return f(**{**params, name: value})
+
+        errors[name] = relative_error(analytic, numerical_gradient(f_of, params[name], h=h))
+    return errors
+
+
+def step_size_errors(f, x, grad, steps, method="central", dtype=np.float64):
+    """Relative error of the finite-difference gradient of ``f`` at ``x``, one per step size.
+
+    For each ``h`` in ``steps`` (a 1-D sequence of positive numbers) this is
+    ``relative_error(numerical_gradient(f, x, h, method), grad)``: how far the
+    estimate is from the exact gradient ``grad`` (shaped like ``x``). Large
+    ``h`` suffers truncation error (about h for "forward", h**2 for
+    "central"); small ``h`` suffers round-off (about eps/h).
+
+    ``dtype`` is the precision ``f`` computes in: ``f`` receives the
+    perturbed point converted to ``dtype`` (``np.float32`` shows the much
+    larger round-off of single precision), so ``f`` must keep that dtype
+    inside (numpy does, as long as ``f`` mixes in no float64 arrays).
+    Returns a float64 array of shape ``(len(steps),)``.
+    """
+    owner = "step_size_errors"
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise ValueError(f"{owner}: dtype must be a floating-point type such as np.float32, got {dtype}")
+    steps = as_float_array(steps, "steps", owner)
+    if steps.ndim != 1 or steps.size == 0 or (steps <= 0).any():
+        raise ValueError(
+            f"{owner}: steps must be a 1-D sequence of positive numbers, got shape {steps.shape}"
+            + (f" with min {steps.min():g}" if steps.size else "")
+        )
+    exact = as_float_array(grad, "exact gradient grad", owner)
+    if exact.shape != np.shape(x):
+        raise ValueError(f"{owner}: grad has shape {exact.shape}, expected x's shape {np.shape(x)}")
+
+    def f_in_dtype(point):
+        return f(np.asarray(point, dtype=dtype))
+
+    return np.array([relative_error(numerical_gradient(f_in_dtype, x, h=h, method=method), exact)
+                     for h in steps])
+
+
+def numerical_parameter_gradient(loss, param, h=1e-5):
+    """Central-difference gradient of ``loss()`` with respect to the array ``param``.
+
+    ``loss`` takes no arguments and reads ``param`` (a layer's ``W``, say);
+    each entry of ``param`` is moved by +-h *in place*, and ``param`` is
+    restored afterwards, even if ``loss`` raises. Returns an array shaped like
+    ``param``.
+    """
+    if not isinstance(param, np.ndarray):
+        raise TypeError(
+            f"numerical_parameter_gradient: param must be a numpy array that loss() reads, "
+            f"got {type(param).__name__}"
+        )
+    saved = param.copy()
+
+    def f(value):
+        param[...] = value
+        try:
+            return loss()
+        finally:
+            param[...] = saved
+
+    return numerical_gradient(f, saved, h=h)
+
+
+def tensor_gradient_errors(f, *inputs, rng=None, h=1e-5, **named_inputs):
+    """Check ``Tensor.backward`` through ``f`` against numerical gradients; return max relative errors.
+
+    ``f`` takes one ``companion.autodiff.Tensor`` per input array and returns
+    a Tensor built from their operations. Inputs are positional (named ``x``,
+    ``y``, ``z``, then ``input 3``, ... in the result) or keyword
+    (``tensor_gradient_errors(loss, W1=..., b1=...)`` calls ``loss(W1=..., b1=...)``
+    and names the errors ``W1``, ``b1``). As in ``layer_gradient_errors``, the
+    scalar differentiated is ``sum(f(...) * dout)`` with a random ``dout`` of
+    the output's shape (drawn from ``rng``); ``gradient_errors`` then compares
+    each input's ``.grad`` with central differences. Returns ``{name: error}``.
+    """
+    owner = "tensor_gradient_errors"
+    if not callable(f):
+        raise TypeError(f"{owner}: f must be a function of Tensors, got {type(f).__name__}")
+    positional = ["xyz"[k] if k < 3 else f"input {k}" for k in range(len(inputs))]
+    arrays = {name: as_float_array(a, f"input {name!r}", owner)
+              for name, a in [*zip(positional, inputs), *named_inputs.items()]}
+
+    def call(values):
+        tensors = {name: Tensor(value) for name, value in values.items()}
+        out = f(*(tensors[name] for name in positional), **{k: tensors[k] for k in named_inputs})
+        if not isinstance(out, Tensor):
+            raise TypeError(f"{owner}: f must return a Tensor (built from its arguments), got {type(out).__name__}")
+        return tensors, out
+
+    tensors, out = call(arrays)
+    dout = as_rng(rng).standard_normal(out.shape)
+    (out * dout).sum().backward()
+    grads = {name: t.grad if t.grad is not None else np.zeros(t.shape)  # an unused input: zero gradient
+             for name, t in tensors.items()}
+    return gradient_errors(lambda **values: float(np.sum(call(values)[1].data * dout)), arrays, grads, h=h)

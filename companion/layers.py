@@ -17,7 +17,7 @@ same objects, so a list of pairs taken once stays valid).
 
 import numpy as np
 
-from ._validate import as_float_array, as_output, check_shape, require_forward, sum_to_shape
+from ._validate import as_float_array, as_output, check_shape, positive_int, require_forward, sum_to_shape
 from .init import get_initializer
 
 
@@ -134,10 +134,9 @@ class Linear:
     """
 
     def __init__(self, in_features, out_features, *, init="he", rng=None):
-        for label, size in (("in_features", in_features), ("out_features", out_features)):
-            if not isinstance(size, (int, np.integer)) or isinstance(size, bool) or size < 1:
-                raise ValueError(f"Linear: {label} must be a positive integer, got {size!r}")
-        self.W = get_initializer(init)(int(in_features), int(out_features), rng)
+        in_features = positive_int(in_features, "in_features", "Linear")
+        out_features = positive_int(out_features, "out_features", "Linear")
+        self.W = get_initializer(init)(in_features, out_features, rng)
         self.b = np.zeros(out_features)
         self.grad_W = np.zeros_like(self.W)
         self.grad_b = np.zeros_like(self.b)
@@ -184,7 +183,9 @@ class Sequential:
 
     ``Sequential(Linear(1, 2, rng=0), ReLU(), Linear(2, 1, rng=1))``.
     Parameters are named ``"<index>.<name>"``, e.g. ``"0.W"`` for the first
-    layer's weights.
+    layer's weights. An error raised by a layer comes out with the layer's
+    index in front: ``Sequential layer 2: Linear(4, 1): input x has shape
+    (5, 3), expected (n, 4)``.
     """
 
     def __init__(self, *layers):
@@ -211,8 +212,11 @@ class Sequential:
         return self.forward(x)
 
     def forward(self, x):
-        for layer in self.layers:
-            x = layer.forward(x)
+        for i, layer in enumerate(self.layers):
+            try:
+                x = layer.forward(x)
+            except (ValueError, TypeError, RuntimeError) as err:
+                raise _located(err, i, layer) from err
         return x
 
     def backward(self, dout, input_grad=True):
@@ -223,22 +227,20 @@ class Sequential:
         that has parameters, tells it to skip its ``dx`` (a whole matmul), and
         returns None. The parameter gradients are the same either way.
         """
-        if input_grad:
-            for layer in reversed(self.layers):
-                dout = layer.backward(dout)
-            return dout
-        with_params = [i for i, layer in enumerate(self.layers) if hasattr(layer, "named_parameters")]
-        if not with_params:
-            return None
-        first = with_params[0]
-        for layer in reversed(self.layers[first + 1:]):
-            dout = layer.backward(dout)
-        layer = self.layers[first]
-        if isinstance(layer, (Linear, Sequential)):
-            layer.backward(dout, input_grad=False)
-        else:
-            layer.backward(dout)
-        return None
+        stop = 0
+        if not input_grad:
+            with_params = [i for i, layer in enumerate(self.layers) if hasattr(layer, "named_parameters")]
+            if not with_params:
+                return None
+            stop = with_params[0]
+        for i in reversed(range(stop, len(self.layers))):
+            layer = self.layers[i]
+            skip_dx = not input_grad and i == stop and isinstance(layer, (Linear, Sequential))
+            try:
+                dout = layer.backward(dout, input_grad=False) if skip_dx else layer.backward(dout)
+            except (ValueError, TypeError, RuntimeError) as err:
+                raise _located(err, i, layer) from err
+        return dout if input_grad else None
 
     def named_parameters(self):
         return [
@@ -254,3 +256,14 @@ class Sequential:
     def zero_grad(self):
         for _, _, grad in self.named_parameters():
             grad[...] = 0.0
+
+
+def _located(err, i, layer):
+    """The same kind of error, its message prefixed with the layer's position in a Sequential.
+
+    Two ``Linear(3, 3)`` layers have the same name; the index says which one failed.
+    """
+    name = repr(layer) if "\n" not in repr(layer) else type(layer).__name__
+    where = f"Sequential layer {i}" if str(err).startswith((name, type(layer).__name__)) else f"Sequential layer {i} ({name})"
+    kind = next(k for k in (ValueError, TypeError, RuntimeError) if isinstance(err, k))
+    return kind(f"{where}: {err}")

@@ -18,8 +18,9 @@ class MSELoss:
     """Mean squared error with a 1/2: ``L = 1/(2n) * sum((pred - target)**2)``.
 
     Shapes: ``pred`` and ``target`` both ``(n, k)`` (n samples, k outputs);
-    ``n`` is the number of rows, so L is an average over samples, and the
-    1/2 cancels the 2 that differentiating the square brings down::
+    the squares are summed over the k outputs and averaged over the ``n``
+    rows (samples), and the 1/2 cancels the 2 that differentiating the
+    square brings down::
 
         dL/dpred = (pred - target) / n          (n, k)
 
@@ -44,6 +45,8 @@ class MSELoss:
                 f"MSELoss: predictions have shape {pred.shape} and targets {target.shape}; "
                 f"expected both (n, k) and equal (a column of n targets is target.reshape(-1, 1))"
             )
+        if pred.size == 0:
+            raise ValueError(f"MSELoss: predictions have shape {pred.shape}; expected at least one sample and one output")
         self.diff = pred - target
         return float(np.sum(self.diff ** 2) / (2 * len(pred)))
 

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from companion import Linear, Square
-from companion.gradcheck import gradient_check, layer_gradient_errors, numerical_gradient, relative_error
+from companion.gradcheck import (gradient_check, gradient_errors, layer_gradient_errors, numerical_gradient,
+                                 numerical_parameter_gradient, relative_error, step_size_errors)
 
 
 def test_central_difference_of_a_quadratic_is_exact_up_to_round_off():
@@ -105,3 +106,133 @@ def test_layer_gradient_errors_catches_a_wrong_parameter_gradient_and_restores_p
     errors = layer_gradient_errors(layer, np.ones((4, 3)), rng=1)
     assert errors["b"] == pytest.approx(1.0) and errors["W"] < 1e-7
     np.testing.assert_array_equal(layer.W, W_before)
+
+
+def cube(x):
+    return (x + 1) * (x + 1) * (x + 1)  # only + and *: exactly rounded, so identical on every machine
+
+
+def test_step_size_errors_show_truncation_then_round_off():
+    steps = [1e-1, 1e-2, 1e-3]
+    central = step_size_errors(cube, 0.5, 6.75, steps)
+    forward = step_size_errors(cube, 0.5, 6.75, steps, method="forward")
+    assert central.shape == forward.shape == (3,) and central.dtype == np.float64
+    # (x+1)^3 at 0.5: central error is h^2 exactly, forward error 4.5 h + h^2 (relative: over |a| + |b|)
+    np.testing.assert_allclose(central, [0.01 / (2 * 6.75 + 0.01), 1e-4 / (2 * 6.75 + 1e-4), 1e-6 / (2 * 6.75 + 1e-6)], rtol=1e-6)
+    np.testing.assert_allclose(forward, [(0.45 + 0.01) / (2 * 6.75 + 0.46), 0.0451 / 13.5451, 0.004501 / 13.504501], rtol=1e-6)
+    tiny = step_size_errors(cube, 0.5, 6.75, [1e-13])
+    assert tiny[0] > 1e-4  # round-off wins when h is tiny
+
+
+def test_step_size_errors_in_float32_are_dominated_by_round_off_much_earlier():
+    steps = [1e-8, 1e-5, 1e-1]
+    err64 = step_size_errors(cube, 0.5, 6.75, steps)
+    err32 = step_size_errors(cube, 0.5, 6.75, steps, dtype=np.float32)
+    assert err64[1] < 1e-10 and err32[1] > 1e-4  # h = 1e-5, the float64 sweet spot, is far too small in float32
+    assert err32[0] == 1.0  # 0.5 + 1e-8 rounds to 0.5 in float32: both sides equal, the estimate is 0
+    assert err32[2] == pytest.approx(err64[2], rel=1e-3)  # at large h truncation dominates both
+    seen = []
+    step_size_errors(lambda v: seen.append(np.asarray(v).dtype) or float(cube(v)), 0.5, 6.75, [1e-3], dtype=np.float32)
+    assert set(seen) == {np.dtype(np.float32)}
+
+
+def test_step_size_errors_on_arrays():
+    x = np.array([[0.5, -0.25], [1.0, 0.0]])
+    errors = step_size_errors(lambda v: np.sum(cube(v)), x, 3 * (x + 1) ** 2, [1e-3, 1e-5])
+    assert errors[1] < errors[0] < 1e-6
+
+
+def test_step_size_errors_bad_arguments():
+    with pytest.raises(ValueError, match="step_size_errors: dtype must be a floating-point type"):
+        step_size_errors(cube, 0.5, 6.75, [1e-3], dtype=np.int32)
+    with pytest.raises(ValueError, match=r"steps must be a 1-D sequence of positive numbers, got shape \(2,\) with min -0.001"):
+        step_size_errors(cube, 0.5, 6.75, [1e-3, -1e-3])
+    with pytest.raises(ValueError, match=r"steps must be a 1-D sequence of positive numbers, got shape \(0,\)"):
+        step_size_errors(cube, 0.5, 6.75, [])
+    with pytest.raises(ValueError, match=r"grad has shape \(2,\), expected x's shape \(\)"):
+        step_size_errors(cube, 0.5, [1.0, 2.0], [1e-3])
+    with pytest.raises(ValueError, match="unknown method 'backward'"):
+        step_size_errors(cube, 0.5, 6.75, [1e-3], method="backward")
+
+
+def test_gradient_errors_checks_each_named_argument():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(4, 3))
+    params = {"W": rng.normal(size=(3, 2)), "b": rng.normal(size=2), "scale": 1.5}
+    before = {k: np.copy(v) for k, v in params.items()}
+
+    def f(W, b, scale):
+        return scale * 0.5 * np.sum((x @ W + b) ** 2)
+
+    r = x @ params["W"] + params["b"]
+    grads = {"W": 1.5 * x.T @ r, "b": 1.5 * r.sum(axis=0), "scale": 0.5 * np.sum(r ** 2)}
+    errors = gradient_errors(f, params, grads)
+    assert list(errors) == ["W", "b", "scale"] and max(errors.values()) < 1e-8
+    assert list(gradient_errors(f, params, {"b": grads["b"]})) == ["b"]  # a subset is fine
+    wrong = {**grads, "b": r.sum(axis=0)}  # forgot the factor 1.5
+    assert gradient_errors(f, params, wrong)["b"] == pytest.approx(0.2)
+    for name in params:
+        np.testing.assert_array_equal(params[name], before[name])
+
+
+def test_gradient_errors_bad_arguments():
+    f = lambda W, b: np.sum(W) + np.sum(b)  # noqa: E731
+    params = {"W": np.ones((2, 3)), "b": np.ones(3)}
+    with pytest.raises(ValueError, match=r"gradient_errors: grads has \['c'\], which are not in params; expected names among \['W', 'b'\]"):
+        gradient_errors(f, params, {"c": np.ones(3)})
+    with pytest.raises(ValueError, match=r"gradient 'W' has shape \(3, 2\), expected the shape of params\['W'\], \(2, 3\)"):
+        gradient_errors(f, params, {"W": np.ones((3, 2))})
+    with pytest.raises(TypeError, match=r"gradient_errors: gradient 'b' must be real numbers"):
+        gradient_errors(f, params, {"b": "ones"})
+
+
+def test_numerical_parameter_gradient_perturbs_in_place_and_restores():
+    layer = Linear(3, 2, rng=0)
+    x = np.random.default_rng(1).normal(size=(4, 3))
+    W_before = layer.W.copy()
+    grad = numerical_parameter_gradient(lambda: np.sum(layer.forward(x)), layer.W)
+    np.testing.assert_allclose(grad, x.T @ np.ones((4, 2)), rtol=1e-8)  # d sum(xW + b) / dW
+    np.testing.assert_array_equal(layer.W, W_before)
+
+
+def test_numerical_parameter_gradient_restores_the_parameter_when_loss_raises():
+    param = np.array([1.0, 2.0])
+
+    def loss():
+        raise ZeroDivisionError("boom")
+
+    with pytest.raises(ZeroDivisionError):
+        numerical_parameter_gradient(loss, param)
+    np.testing.assert_array_equal(param, [1.0, 2.0])
+
+
+def test_numerical_parameter_gradient_needs_an_array():
+    with pytest.raises(TypeError, match="numerical_parameter_gradient: param must be a numpy array .* got list"):
+        numerical_parameter_gradient(lambda: 0.0, [1.0, 2.0])
+
+
+def test_tensor_gradient_errors_checks_every_input_and_catches_a_wrong_backward():
+    from companion import Tensor, tensor_gradient_errors
+
+    rng = np.random.default_rng(0)
+    x, w = rng.normal(size=(2, 3)), rng.normal(size=(3,))
+    errors = tensor_gradient_errors(lambda a, b: (a * b).tanh(), x, w, rng=1)
+    assert set(errors) == {"x", "y"} and max(errors.values()) < 1e-8
+
+    def wrong_sin(t):  # backward says sin' = sin
+        return Tensor.from_op(np.sin(t.data), (t,), "sin", lambda dout: (dout * np.sin(t.data),))
+
+    assert tensor_gradient_errors(wrong_sin, x, rng=2)["x"] > 1e-2
+    errors = tensor_gradient_errors(lambda a, b, c, d: a * 0 + d, 1.0, 2.0, 3.0, 4.0, rng=3)
+    assert list(errors) == ["x", "y", "z", "input 3"] and errors["y"] == 0.0  # y is unused: zero gradient
+    errors = tensor_gradient_errors(lambda W, b, x: x @ W + b, W=np.ones((3, 2)), b=np.zeros(2), x=x, rng=4)
+    assert list(errors) == ["W", "b", "x"] and max(errors.values()) < 1e-8
+
+
+def test_tensor_gradient_errors_refuses_what_is_not_a_tensor_function():
+    from companion import tensor_gradient_errors
+
+    with pytest.raises(TypeError, match="f must be a function of Tensors"):
+        tensor_gradient_errors("sin", 1.0)
+    with pytest.raises(TypeError, match="f must return a Tensor"):
+        tensor_gradient_errors(lambda t: np.sin(t.data), 1.0)

@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 import companion
 from companion.layers import AddLayer, DivLayer, Linear, MulLayer, Sequential, SubLayer
@@ -158,3 +160,111 @@ def test_sequential_backward_without_input_gradient_stops_at_the_first_parameter
     for want, (_, got) in zip(expected, model.parameters()):
         np.testing.assert_array_equal(got, want)
     assert Sequential(companion.ReLU()).backward(np.ones(2), input_grad=False) is None
+
+
+# --- every layer on minibatch shapes: batch size 1, odd sizes, random shapes ---------------------
+
+ACTIVATIONS = [companion.ReLU, companion.Sigmoid, companion.Tanh, companion.Identity]
+BATCH_SHAPES = [(1, 1), (1, 5), (7, 3), (3, 13), (50, 1)]
+
+
+def away_from_kink(rng, shape):
+    """Normal-ish numbers with |x| >= 0.1, so a central difference never straddles ReLU's kink."""
+    return rng.uniform(0.1, 2.0, size=shape) * rng.choice([-1, 1], size=shape)
+
+
+@pytest.mark.parametrize("shape", BATCH_SHAPES, ids=str)
+@pytest.mark.parametrize("Activation", ACTIVATIONS, ids=lambda c: c.__name__)
+def test_activation_layers_on_minibatches(Activation, shape):
+    rng = np.random.default_rng(sum(shape) * 31 + len(Activation.__name__))
+    layer = Activation()
+    x = away_from_kink(rng, shape)
+    assert layer.forward(x).shape == shape
+    assert layer.backward(np.ones(shape)).shape == shape
+    assert companion.layer_gradient_errors(layer, x, rng=rng)["x"] < 1e-7
+
+
+@settings(max_examples=40, derandomize=True, deadline=None)
+@given(n=st.integers(1, 9), d_in=st.integers(1, 9), d_out=st.integers(1, 9), seed=st.integers(0, 2**32 - 1))
+def test_linear_gradients_on_random_shapes(n, d_in, d_out, seed):
+    rng = np.random.default_rng(seed)
+    layer = Linear(d_in, d_out, init="xavier", rng=rng)
+    layer.b[...] = rng.normal(size=d_out)
+    x = rng.normal(size=(n, d_in))
+    errors = companion.layer_gradient_errors(layer, x, rng=rng)
+    assert max(errors.values()) < 1e-7
+    dx = layer.backward(np.ones((n, d_out)))
+    assert dx.shape == x.shape and layer.grad_W.shape == layer.W.shape and layer.grad_b.shape == layer.b.shape
+
+
+@settings(max_examples=40, derandomize=True, deadline=None)
+@given(n=st.integers(1, 7), sizes=st.lists(st.integers(1, 6), min_size=2, max_size=4),
+       activation=st.sampled_from(ACTIVATIONS), seed=st.integers(0, 2**32 - 1))
+def test_sequential_gradients_on_random_networks(n, sizes, activation, seed):
+    """Linear, activation, Linear, activation, ... with random widths: every gradient checked."""
+    rng = np.random.default_rng(seed)
+    layers = []
+    for d_in, d_out in zip(sizes, sizes[1:]):
+        layer = Linear(d_in, d_out, rng=rng)
+        layer.b[...] = 0.5 * rng.normal(size=d_out)
+        layers += [layer, activation()]
+    net = Sequential(*layers)
+    x = rng.normal(size=(n, sizes[0]))
+    pre_activations, z = [], x
+    for layer in net:
+        if isinstance(layer, Linear):
+            pre_activations.append(z @ layer.W + layer.b)
+        z = layer.forward(z)
+    assume(min(np.abs(u).min() for u in pre_activations) > 1e-3)  # no ReLU kink within reach of h
+    errors = companion.layer_gradient_errors(net, x, rng=rng)
+    assert set(errors) == {"x"} | {name for name, _, _ in net.named_parameters()}
+    assert max(errors.values()) < 1e-6  # a few entries of sigmoid nets are tiny: 1e-7 is too tight
+
+
+@pytest.mark.parametrize("Activation", [companion.Sigmoid, companion.Tanh, companion.Identity], ids=lambda c: c.__name__)
+@pytest.mark.parametrize("n", [1, 5])
+def test_sequential_with_each_activation_and_mse_loss(Activation, n):
+    rng = np.random.default_rng(n)
+    net = Sequential(Linear(3, 4, init="xavier", rng=rng), Activation(), Linear(4, 2, init="xavier", rng=rng), Activation())
+    x, target = rng.normal(size=(n, 3)), rng.normal(size=(n, 2))
+    loss = companion.MSELoss()
+
+    def total_loss():
+        return loss.forward(net.forward(x), target)
+
+    total_loss()
+    net.backward(loss.backward())
+    for name, param, grad in net.named_parameters():
+        def f(value, param=param):
+            saved = param.copy()
+            param[...] = value
+            try:
+                return total_loss()
+            finally:
+                param[...] = saved
+        # 1e-6, not 1e-7: entries of size 1e-5 (saturated sigmoids) carry round-off of about 1e-11
+        assert companion.gradient_check(f, param, grad, verbose=False) < 1e-6, name
+
+
+def test_sequential_errors_say_which_layer_failed():
+    net = Sequential(Linear(2, 3, rng=0), companion.ReLU(), Linear(3, 3, rng=1), companion.ReLU(), Linear(4, 1, rng=2))
+    with pytest.raises(ValueError, match=r"^Sequential layer 4: Linear\(4, 1\): input x has shape \(5, 3\), expected \(n, 4\)"):
+        net.forward(np.ones((5, 2)))
+    with pytest.raises(RuntimeError, match=r"^Sequential layer 4: Linear\(4, 1\): backward\(\) called before forward"):
+        net.backward(np.ones((5, 1)))
+    ok = Sequential(Linear(2, 3, rng=0), companion.Tanh())
+    ok.forward(np.ones((5, 2)))
+    with pytest.raises(ValueError, match=r"^Sequential layer 1: Tanh: upstream gradient dout .* has shape \(5, 2\), expected \(5, 3\)"):
+        ok.backward(np.ones((5, 2)))
+    with pytest.raises(TypeError, match=r"^Sequential layer 0: Linear\(2, 3\): input x must be real numbers"):
+        ok.forward("data")
+
+    class Silent:
+        def forward(self, x):
+            raise ValueError("no name in this message")
+
+        def backward(self, dout):
+            return dout
+
+    with pytest.raises(ValueError, match=r"^Sequential layer 1 \(.*Silent object.*\): no name in this message"):
+        Sequential(companion.Identity(), Silent()).forward(np.ones((2, 2)))

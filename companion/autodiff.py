@@ -1,0 +1,555 @@
+"""Reverse-mode automatic differentiation: a ``Tensor`` that records its own graph.
+
+Chapter "Automatic differentiation".
+
+A ``Tensor`` wraps a float64 numpy array, ``.data``. Every operation on
+tensors returns a new tensor that remembers its inputs (``.parents``), the name
+of the operation (``.op``) and a ``local_backward`` function: given ``dout``,
+the gradient of the final result with respect to the new tensor, it returns
+one gradient per parent, ``dout`` times the local derivative. Calling
+``loss.backward()`` visits the graph from the loss back to the leaves in
+reverse topological order and **adds** every gradient a tensor receives into
+its ``.grad``, so a value that feeds several operations gets the sum::
+
+    x = Tensor(3.0)
+    y = x * x + x          # x feeds three slots
+    y.backward()
+    x.grad                 # array(7.) = 2x + 1
+
+Each operation's ``local_backward`` is written right next to its forward
+computation, and each is one row of the summary table of chapter "Local
+derivative rules" (``out`` is the operation's result)::
+
+    table row     forward             local_backward(dout) returns
+    AddLayer      x + y               dout, dout
+    SubLayer      x - y               dout, -dout
+    MulLayer      x * y               dout * y, dout * x
+    DivLayer      x / y               dout / y, -dout * x / y**2
+    Exp           x.exp()             dout * out
+    Log           x.log()             dout / x
+    Power(p)      x ** p              dout * p * x**(p-1)
+    Reciprocal    1 / x               (DivLayer with x = 1: -dout / y**2)
+    Tanh          x.tanh()            dout * (1 - out**2)
+    ReLU          x.relu()            dout * (x > 0)
+    Sigmoid       x.sigmoid()         dout * out * (1 - out)
+    Linear        x @ W               dout @ W.T, x.T @ dout
+    (new)         -x                  -dout
+    (new)         x.sum(axis)         dout copied back along the summed axes
+    (new)         x.mean(axis)        the same, divided by the number averaged
+    (new)         x.reshape(shape)    dout.reshape(x.shape)
+    (new)         x.T, x.transpose()  dout transposed back
+    (new)         x[index]            dout scattered into zeros of x's shape
+
+Broadcasting: the elementwise operations follow numpy's rules, so a bias of
+shape ``(k,)`` adds to every row of an ``(n, k)`` tensor. ``local_backward``
+returns gradients of the *output's* shape; ``backward()`` sums each one back
+to its parent's shape (every broadcast copy of an entry contributed, so the
+entry's gradient is their sum), exactly as the two-input layers do.
+
+Numbers and numpy arrays mix in (``2 * x``, ``x + np.ones(3)``): they become
+constant tensors with ``requires_grad=False``, which get no gradient.
+
+Gradients, precisely:
+
+- ``t.grad`` is None until a ``backward()`` reaches ``t``, then a float64
+  array of ``t.data``'s shape: dL/dt for the ``L`` that ``backward`` started from.
+- ``backward()`` with no argument works on a tensor holding one number (a
+  loss) and starts from dL/dL = 1. A tensor of any other shape needs the seed
+  gradient ``backward(grad)`` of its shape (or reduce it first: ``t.sum()``).
+- Leaves (tensors you create) **accumulate**: calling ``backward()`` twice adds
+  the gradients twice, as PyTorch does. Clear them with ``t.zero_grad()``
+  before each training step; it zeroes ``grad`` in place, so a leaf keeps one
+  gradient array for its whole life (like the layers' ``grad_W``), and a list
+  of ``(t.data, t.grad)`` pairs taken after the first ``backward()`` stays
+  valid. Intermediate tensors' gradients are recomputed from scratch on every
+  ``backward()`` call.
+- The walk through the graph is iterative, so a chain of 10,000 operations
+  needs no recursion and cannot hit Python's recursion limit.
+- A tensor shares memory with a float64 array passed to it: an in-place update
+  of ``W.data`` (an optimizer step) changes the parameter.
+"""
+
+import math
+
+import numpy as np
+
+from ._validate import as_float_array, check_shape, sum_to_shape
+
+
+class Tensor:
+    """A float64 array that remembers how it was computed, for ``backward()``.
+
+    ``Tensor(data, requires_grad=True, name=None)``: ``data`` is a number or a
+    (nested list or) numpy array of any shape; ``name`` labels the tensor in
+    graph drawings (``companion.viz.draw_graph``). Attributes::
+
+        data            float64 ndarray
+        grad            None, or dL/d(this tensor): float64 array of data's shape
+        requires_grad   False for constants (no gradient is computed for them)
+        parents         the tensors this one was computed from (() for a leaf)
+        op              the operation that made it ("" for a leaf)
+        local_backward  dout -> one gradient per parent (None for a leaf)
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "name", "parents", "op", "local_backward")
+    __array_ufunc__ = None  # numpy defers to Tensor: np.ones(3) + t calls t.__radd__
+
+    def __init__(self, data, requires_grad=True, name=None):
+        if isinstance(data, Tensor):
+            raise TypeError(
+                "Tensor: data is already a Tensor; use it directly, or Tensor(t.data) "
+                "for a new leaf that does not record t's graph"
+            )
+        self.data = as_float_array(data, "data", "Tensor")
+        self.grad = None
+        self.requires_grad = bool(requires_grad)
+        self.name = name
+        self.parents = ()
+        self.op = ""
+        self.local_backward = None
+
+    @staticmethod
+    def from_op(data, parents, op, local_backward):
+        """The result of an operation: ``data`` computed from ``parents`` by ``op``.
+
+        ``local_backward(dout)`` must return one gradient per parent, each of the
+        result's shape (or of its parent's shape): ``dout`` itself or a new
+        array that the function does not keep (a leaf may keep it as its
+        ``.grad``); None is allowed for a parent with ``requires_grad=False``.
+        This is how new operations are added (see the chapter's exercises)::
+
+            def sin(x):
+                return Tensor.from_op(np.sin(x.data), (x,), "sin",
+                                      lambda dout: (dout * np.cos(x.data),))
+        """
+        parents = tuple(parents)
+        for i, parent in enumerate(parents):
+            if not isinstance(parent, Tensor):
+                raise TypeError(f"Tensor.from_op: parent {i} is a {type(parent).__name__}, expected a Tensor")
+        if not callable(local_backward):
+            raise TypeError(
+                f"Tensor.from_op: local_backward must be a function dout -> gradients, "
+                f"got {type(local_backward).__name__}"
+            )
+        return _result(as_float_array(data, "data", f"Tensor.from_op({op!r})"), parents, str(op), local_backward)
+
+    # ------------------------------------------------------------------ basics
+
+    @property
+    def shape(self):
+        return self.data.shape
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    @property
+    def size(self):
+        return self.data.size
+
+    def __len__(self):
+        return len(self.data)
+
+    def item(self):
+        """The value of a one-number tensor, as a Python float."""
+        if self.data.size != 1:
+            raise ValueError(f"Tensor.item: the tensor has shape {self.shape}; expected a single number")
+        return float(self.data.reshape(()))
+
+    def __repr__(self):
+        data = np.array2string(self.data, precision=4, separator=", ", threshold=20)
+        extras = [f"name={self.name!r}"] if self.name else []
+        extras += [f"op={self.op!r}"] if self.op else []
+        extras += [] if self.requires_grad else ["requires_grad=False"]
+        return f"Tensor({', '.join([data, *extras])})"
+
+    def zero_grad(self):
+        """Set the accumulated gradient to zero, in place (the array stays the same object)."""
+        if self.grad is not None:
+            self.grad[...] = 0.0
+
+    # ------------------------------------------------- elementwise, two inputs
+
+    def __add__(self, other):
+        other = _lift(other)
+        x, y = self.data, other.data
+
+        def local_backward(dout):     # z = x + y: dz/dx = 1, dz/dy = 1
+            return dout, dout
+
+        return _result(_broadcast(np.add, x, y, "+"), (self, other), "+", local_backward)
+
+    def __sub__(self, other):
+        other = _lift(other)
+        x, y = self.data, other.data
+
+        def local_backward(dout):     # z = x - y: dz/dx = 1, dz/dy = -1
+            return dout, -dout
+
+        return _result(_broadcast(np.subtract, x, y, "-"), (self, other), "−", local_backward)
+
+    def __mul__(self, other):
+        other = _lift(other)
+        x, y = self.data, other.data
+
+        def local_backward(dout):     # z = x * y: dz/dx = y, dz/dy = x (swap the inputs)
+            return dout * y, dout * x
+
+        return _result(_broadcast(np.multiply, x, y, "*"), (self, other), "×", local_backward)
+
+    def __truediv__(self, other):
+        other = _lift(other)
+        x, y = self.data, other.data
+        if (y == 0).any():
+            raise ValueError(f"Tensor /: the divisor has a zero entry (shape {y.shape}); expected nonzero divisors")
+
+        def local_backward(dout):     # z = x / y: dz/dx = 1/y, dz/dy = -x/y^2
+            return dout / y, -dout * x / y ** 2
+
+        return _result(_broadcast(np.divide, x, y, "/"), (self, other), "÷", local_backward)
+
+    def __radd__(self, other):
+        return _lift(other) + self
+
+    def __rsub__(self, other):
+        return _lift(other) - self
+
+    def __rmul__(self, other):
+        return _lift(other) * self
+
+    def __rtruediv__(self, other):
+        return _lift(other) / self
+
+    # -------------------------------------------------- elementwise, one input
+
+    def __neg__(self):
+        def local_backward(dout):     # y = -x: dy/dx = -1
+            return (-dout,)
+
+        return _result(-self.data, (self,), "neg", local_backward)
+
+    def __pow__(self, p):
+        if isinstance(p, Tensor) or isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
+            raise TypeError(
+                f"Tensor **: the exponent must be a number, got {type(p).__name__}; "
+                f"for a tensor exponent b write (b * a.log()).exp()"
+            )
+        p = float(p)
+        x = self.data
+        if not p.is_integer() and (x < 0).any():
+            raise ValueError(f"Tensor **: x ** {p:g} needs x >= 0 for a non-integer exponent, got min x = {x.min():g}")
+        if p < 0 and (x == 0).any():
+            raise ValueError(f"Tensor **: x ** {p:g} is undefined at x = 0")
+
+        def local_backward(dout):     # y = x^p: dy/dx = p x^(p-1)
+            return (dout * p * x ** (p - 1),)
+
+        return _result(x ** p, (self,), f"**{p:g}", local_backward)
+
+    def exp(self):
+        out = np.exp(self.data)
+
+        def local_backward(dout):     # y = e^x: dy/dx = e^x = y
+            return (dout * out,)
+
+        return _result(out, (self,), "exp", local_backward)
+
+    def log(self):
+        x = self.data
+        if (x <= 0).any():
+            raise ValueError(f"Tensor.log: input must be > 0, got min x = {x.min():g}")
+
+        def local_backward(dout):     # y = ln x: dy/dx = 1/x
+            return (dout / x,)
+
+        return _result(np.log(x), (self,), "log", local_backward)
+
+    def tanh(self):
+        out = np.tanh(self.data)
+
+        def local_backward(dout):     # y = tanh x: dy/dx = 1 - y^2
+            return (dout * (1 - out ** 2),)
+
+        return _result(out, (self,), "tanh", local_backward)
+
+    def sigmoid(self):
+        out = np.exp(-np.logaddexp(0.0, -self.data))  # 1/(1 + e^-x), never overflows
+
+        def local_backward(dout):     # y = sigmoid(x): dy/dx = y (1 - y)
+            return (dout * out * (1 - out),)
+
+        return _result(out, (self,), "σ", local_backward)
+
+    def relu(self):
+        mask = self.data > 0
+
+        def local_backward(dout):     # y = max(0, x): dy/dx = 1 where x > 0, else 0
+            return (dout * mask,)
+
+        return _result(np.where(mask, self.data, 0.0), (self,), "ReLU", local_backward)
+
+    # ----------------------------------------------------------- matrix product
+
+    def __matmul__(self, other):
+        other = _lift(other)
+        x, w = self.data, other.data
+        try:
+            out = x @ w
+        except ValueError:
+            raise ValueError(
+                f"Tensor @: cannot multiply shapes {x.shape} and {w.shape}; expected "
+                f"(..., n, k) @ (..., k, m) with the same inner size k"
+            ) from None
+
+        def local_backward(dout):     # like Linear: dx = dout @ W.T, dW = x.T @ dout
+            if x.ndim == 2 and w.ndim == 2:  # (a product nobody needs, e.g. for the data, is skipped)
+                return (dout @ w.T if self.requires_grad else None,
+                        x.T @ dout if other.requires_grad else None)
+            return _matmul_backward(x, w, dout)
+
+        return _result(out, (self, other), "@", local_backward)
+
+    def __rmatmul__(self, other):
+        return _lift(other) @ self
+
+    # -------------------------------------------------------------- reductions
+
+    def sum(self, axis=None, keepdims=False):
+        """Sum over ``axis`` (None: all entries; an int or a tuple of ints)."""
+        x = self.data
+        axes = _axes(axis, x.ndim, "sum")
+        kept = _kept_shape(x.shape, axes)
+
+        def local_backward(dout):     # every summed entry gets dout: copy it back
+            return (np.full(x.shape, dout.reshape(kept)),)
+
+        return _result(x.sum(axis=axes, keepdims=keepdims), (self,), "sum", local_backward)
+
+    def mean(self, axis=None, keepdims=False):
+        """Mean over ``axis``; its backward is sum's divided by the number of entries averaged."""
+        x = self.data
+        axes = _axes(axis, x.ndim, "mean")
+        count = x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
+        if count == 0:
+            raise ValueError(f"Tensor.mean: no entries to average (shape {x.shape}, axis {axis}); the mean is undefined")
+
+        kept = _kept_shape(x.shape, axes)
+
+        def local_backward(dout):     # every averaged entry gets dout / count
+            return (np.full(x.shape, dout.reshape(kept) / count),)
+
+        return _result(x.sum(axis=axes, keepdims=keepdims) / count, (self,), "mean", local_backward)
+
+    # ------------------------------------------------------------ moving entries
+
+    def reshape(self, *shape):
+        """Same entries, new shape: ``t.reshape(2, 3)`` or ``t.reshape((2, 3))``."""
+        shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+        x = self.data
+        try:
+            out = x.reshape(shape)
+        except (ValueError, TypeError) as err:
+            raise ValueError(f"Tensor.reshape: cannot reshape shape {x.shape} into {tuple(shape)} ({err})") from None
+
+        def local_backward(dout):
+            return (dout.reshape(x.shape),)
+
+        return _result(out, (self,), "reshape", local_backward)
+
+    def transpose(self, *axes):
+        """Permute the axes (default: reverse them); ``t.T`` for a matrix."""
+        axes = axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
+        x = self.data
+        try:
+            out = x.transpose(axes or None)
+        except (ValueError, TypeError) as err:
+            raise ValueError(
+                f"Tensor.transpose: axes {tuple(axes)} are not a permutation of the {x.ndim} axes "
+                f"of shape {x.shape} ({err})"
+            ) from None
+        perm = [int(a) % x.ndim for a in axes] if axes else list(range(x.ndim))[::-1]
+        inverse = tuple(np.argsort(perm))
+
+        def local_backward(dout):
+            return (dout.transpose(inverse),)
+
+        return _result(out, (self,), "T", local_backward)
+
+    @property
+    def T(self):
+        return self.transpose()
+
+    def __getitem__(self, index):
+        if isinstance(index, Tensor) or (isinstance(index, tuple) and any(isinstance(i, Tensor) for i in index)):
+            raise TypeError("Tensor[...]: index with ints, slices or integer/boolean numpy arrays, not with a Tensor")
+        x = self.data
+        try:
+            out = x[index]
+        except IndexError as err:
+            raise IndexError(f"Tensor[{index!r}]: {err} (the tensor has shape {x.shape})") from None
+
+        def local_backward(dout):     # each selected entry gets its dout; repeats add up
+            grad = np.zeros_like(x)
+            np.add.at(grad, index, dout)
+            return (grad,)
+
+        return _result(np.array(out, dtype=np.float64), (self,), "[ ]", local_backward)
+
+    # ---------------------------------------------------------------- backward
+
+    def backward(self, grad=None):
+        """Compute dL/dt for every tensor t this one (``L``) was computed from.
+
+        ``grad`` is the seed dL/dL; it defaults to 1 for a one-number tensor
+        and is required (an array of this tensor's shape) otherwise. Leaves add
+        the result into ``.grad`` (call ``zero_grad()`` to start over).
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "Tensor.backward: this tensor was computed only from tensors with requires_grad=False, "
+                "so there is nothing to differentiate"
+            )
+        if grad is None:
+            if self.data.size != 1:
+                raise ValueError(
+                    f"Tensor.backward: the tensor has shape {self.shape}; backward() without a seed "
+                    f"gradient needs a single number (a loss). Reduce it first (t.sum().backward()) "
+                    f"or pass grad=dL/dt, an array of shape {self.shape}"
+                )
+            grad = np.ones_like(self.data)
+        else:
+            grad = as_float_array(grad, "seed gradient grad", "Tensor.backward")
+            check_shape(grad, self.shape, "seed gradient grad (the tensor's shape)", "Tensor.backward")
+        order = topological_order(self, requires_grad_only=True)
+        for t in order:
+            if t.parents:
+                t.grad = None  # intermediate gradients are recomputed on every call
+        _accumulate(self, grad)
+        for t in reversed(order):  # every consumer of t has sent its share before t passes it on
+            if t.parents:
+                grads = t.local_backward(t.grad)
+                for parent, g in zip(t.parents, grads):
+                    if parent.requires_grad:
+                        _accumulate(parent, g, t.grad, grads)
+
+
+# ---------------------------------------------------------------------- helpers
+
+def _result(data, parents, op, local_backward):
+    """A new tensor made by ``op`` (no input checks: this is the hot path)."""
+    out = object.__new__(Tensor)
+    out.data = data if type(data) is np.ndarray else np.asarray(data, dtype=np.float64)
+    out.grad = None
+    out.requires_grad = False
+    for p in parents:
+        if p.requires_grad:
+            out.requires_grad = True
+            break
+    out.name = None
+    out.parents = parents
+    out.op = op
+    out.local_backward = local_backward
+    return out
+
+
+def _lift(value):
+    """Numbers and arrays become constant tensors (no gradient)."""
+    if isinstance(value, Tensor):
+        return value
+    if type(value) in (float, int) and math.isfinite(value):  # fast path for plain numbers
+        return _result(np.array(float(value)), (), "", None)
+    return Tensor(value, requires_grad=False)
+
+
+def _broadcast(fn, x, y, op):
+    """``fn(x, y)`` for an elementwise operation, with a clear error when the shapes do not broadcast."""
+    try:
+        return fn(x, y)
+    except ValueError:
+        raise ValueError(
+            f"Tensor {op}: shapes {x.shape} and {y.shape} do not broadcast together; expected "
+            f"equal shapes or numpy-broadcastable ones such as (n, k) and (k,)"
+        ) from None
+
+
+def _accumulate(t, g, dout=None, grads=()):
+    """Add gradient ``g`` into ``t.grad``, summing broadcast copies back to ``t``'s shape.
+
+    ``g`` came from ``local_backward(dout)``, which returned ``grads``. An
+    intermediate tensor may share ``g``'s array; a leaf, whose gradient is
+    later added to in place, keeps ``g`` only if nothing else can refer to it
+    (a new array, not ``dout``, not a view, returned once), else a copy.
+    """
+    if g.shape != t.data.shape:
+        g = sum_to_shape(g, t.data.shape)
+    if t.grad is None:
+        if t.parents:
+            t.grad = g if type(g) is np.ndarray else np.asarray(g, dtype=np.float64)
+        elif (type(g) is np.ndarray and g.base is None and g is not dout
+              and (len(grads) == 1 or (len(grads) == 2 and grads[0] is not grads[1]))):
+            t.grad = g
+        else:
+            t.grad = np.array(g, dtype=np.float64)
+    elif t.parents:
+        t.grad = t.grad + g
+    else:
+        t.grad += g
+
+
+def _matmul_backward(x, w, dout):
+    """Gradients of ``x @ w`` for 1-D operands and stacks of matrices (numpy's matmul rules)."""
+    x2 = x[None, :] if x.ndim == 1 else x        # a vector is a one-row matrix on the left,
+    w2 = w[:, None] if w.ndim == 1 else w        # a one-column matrix on the right
+    d2 = dout[..., None] if w.ndim == 1 else dout   # put back the axes numpy dropped
+    d2 = d2[..., None, :] if x.ndim == 1 else d2
+    dx = sum_to_shape(d2 @ np.swapaxes(w2, -1, -2), x2.shape).reshape(x.shape)
+    dw = sum_to_shape(np.swapaxes(x2, -1, -2) @ d2, w2.shape).reshape(w.shape)
+    return dx, dw
+
+
+def _kept_shape(shape, axes):
+    """The shape of a sum over ``axes`` with keepdims: 1 along the summed axes."""
+    return tuple(1 if axes is None or i in axes else n for i, n in enumerate(shape))
+
+
+def _axes(axis, ndim, owner):
+    """``axis`` (None, an int or a tuple of ints) as a sorted tuple of nonnegative axes, or None."""
+    if axis is None:
+        return None
+    items = axis if isinstance(axis, tuple) else (axis,)
+    for a in items:
+        if isinstance(a, bool) or not isinstance(a, (int, np.integer)):
+            raise TypeError(f"Tensor.{owner}: axis must be None, an int or a tuple of ints, got {axis!r}")
+        if not -ndim <= a < ndim:
+            raise ValueError(
+                f"Tensor.{owner}: axis {a} is out of range for a {ndim}-D tensor; expected -{ndim} <= axis < {ndim}"
+            )
+    axes = tuple(sorted(int(a) % ndim for a in items))
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"Tensor.{owner}: axis {axis!r} repeats an axis")
+    return axes
+
+
+def topological_order(root, requires_grad_only=False):
+    """Every tensor ``root`` depends on, each listed after all of its parents; ``root`` last.
+
+    Iterative depth-first search (no recursion, so no depth limit). Reversed,
+    it is the order ``backward`` visits the tensors in: a tensor passes its
+    gradient on only after every tensor that consumed it has sent its share.
+    With ``requires_grad_only``, constants (and what only they depend on) are left out.
+    """
+    if not isinstance(root, Tensor):
+        raise TypeError(f"topological_order: expected a Tensor, got {type(root).__name__}")
+    order, visited = [], set()
+    stack = [(root, False)]
+    while stack:
+        t, parents_done = stack.pop()
+        if parents_done:
+            order.append(t)
+        elif t not in visited:
+            visited.add(t)
+            stack.append((t, True))
+            for p in reversed(t.parents):
+                if p not in visited and (p.requires_grad or not requires_grad_only):
+                    stack.append((p, False))
+    return order

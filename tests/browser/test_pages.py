@@ -1,0 +1,254 @@
+"""The built book in a real browser: headless Chromium, network blocked, every page of _toc.yml.
+
+Uses the HTML in _build/html that ``make strict-book`` writes (``make test`` runs that first;
+``make browser`` runs only these tests). On each page: MathJax typeset every formula and no raw
+TeX is left in the text, every image loaded, the console shows no error, no request left
+the machine (each is blocked and reported) and no local file is missing, and every
+solution opens when its toggle is clicked. Notebook pages offer their executed ``.ipynb``
+and ``.md`` for download and launch buttons that open the committed twin notebook.
+
+Skipped, with a message naming what is missing, when the playwright package, Chromium
+(``$CHROMIUM``, default /usr/bin/chromium; ``tools/ensure_browser.sh`` installs it) or the
+built book is not there.
+"""
+
+import json
+import os
+import re
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+HTML = ROOT / "_build" / "html"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+TIMEOUT_MS = 30_000  # generous: the machine may be busy
+
+
+def toc_pages():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]] + [entry["file"] for part in toc.get("parts", []) for entry in part.get("chapters", [])]
+    return files
+
+
+def is_notebook(page_name):
+    """A page whose source is a notebook: a jupytext front matter with a kernelspec."""
+    text = (ROOT / f"{page_name}.md").read_text()
+    return text.startswith("---\n") and "kernelspec:" in text.split("\n---\n", 1)[0]
+
+
+PAGES = toc_pages()
+NOTEBOOK_PAGES = [p for p in PAGES if is_notebook(p)]
+
+# Text outside code that would mean a formula was not typeset: $$, \( \), \[ \], \begin{...}.
+RAW_TEX = r"\$\$|\\\(|\\\)|\\\[|\\\]|\\begin\{"
+FIND_RAW_TEX = """(pattern) => {
+  const skip = new Set(["PRE", "CODE", "SCRIPT", "STYLE", "TEXTAREA", "MJX-CONTAINER"]);
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const found = [];
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    let parent = node.parentElement, inside = false;
+    for (; parent; parent = parent.parentElement) { if (skip.has(parent.tagName)) { inside = true; break; } }
+    if (!inside && new RegExp(pattern).test(node.textContent)) found.push(node.textContent.trim().slice(0, 80));
+  }
+  return found;
+}"""
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="the playwright package is not installed (make test installs requirements.txt)")
+    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
+        pytest.skip(f"no Chromium at {CHROMIUM}: run tools/ensure_browser.sh (installs Debian's chromium "
+                    f"as root), or set CHROMIUM=/path/to/chromium")
+    if not (HTML / "index.html").exists():
+        pytest.skip(f"no built book in {HTML.relative_to(ROOT)}: run `make strict-book` first")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Visit:
+    """One page opened with the network blocked, and everything the checks need from it."""
+
+    def __init__(self, browser, page_name):
+        self.page_name = page_name
+        self.path = HTML / f"{page_name}.html"
+        assert self.path.exists(), f"{self.path.relative_to(ROOT)} was not built"
+        self.console_errors, self.blocked, self.missing = [], [], []
+        self.context = browser.new_context(viewport={"width": 1300, "height": 1000})
+        self.page = page = self.context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        page.route("**/*", self._route)
+        page.on("console", lambda msg: msg.type == "error" and self.console_errors.append(msg.text))
+        page.on("pageerror", lambda exc: self.console_errors.append(f"uncaught: {exc}"))
+        page.on("requestfailed", self._failed)
+        page.goto(self.path.as_uri(), wait_until="commit")  # ready() waits for the rest
+        self.mathjax_error = None
+        self._ready = False
+
+    def ready(self):
+        """Wait until the page has loaded and MathJax has typeset it; return self."""
+        if self._ready:
+            return self
+        self._ready = True
+        page = self.page
+        page.wait_for_load_state("load")
+        if not page.locator("script[src*='mathjax']").count():
+            return self  # Sphinx loads MathJax only on pages with formulas
+        try:
+            page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
+            page.evaluate("() => MathJax.startup.promise.then(() => true)")
+        except Exception as exc:  # reported by test_math_is_typeset
+            self.mathjax_error = f"MathJax did not start: {type(exc).__name__}: {str(exc).splitlines()[0]}"
+        return self
+
+    def _route(self, route):
+        url = route.request.url
+        if url.startswith(("file://", "data:", "blob:")):
+            route.continue_()
+        else:
+            self.blocked.append(url)
+            route.abort()
+
+    def _failed(self, request):
+        if request.url.startswith("file://"):
+            self.missing.append(unquote(urlparse(request.url).path))
+
+    def close(self):
+        self.context.close()
+
+
+@pytest.fixture(scope="module")
+def visits(browser):
+    """``visits(page_name)``: the page, loaded and typeset, opened once for all the checks."""
+    opened = {}
+
+    def visit(page_name):
+        if page_name not in opened:
+            opened[page_name] = Visit(browser, page_name)
+        return opened[page_name].ready()
+
+    yield visit
+    for v in opened.values():
+        v.close()
+
+
+@pytest.mark.parametrize("page_name", PAGES)
+def test_math_is_typeset(visits, page_name):
+    v = visits(page_name)
+    assert v.mathjax_error is None, v.mathjax_error
+    counts = v.page.evaluate("""() => ({
+        math: document.querySelectorAll('.math').length,
+        untypeset: Array.from(document.querySelectorAll('.math'))
+            .filter(el => !el.querySelector('mjx-container')).map(el => el.textContent.slice(0, 60)),
+        containers: document.querySelectorAll('mjx-container').length,
+        errors: Array.from(document.querySelectorAll('mjx-merror')).map(el => el.textContent.slice(0, 60)),
+    })""")
+    if counts["math"]:
+        assert v.page.locator("script[src*='mathjax']").count(), "a page with formulas does not load MathJax"
+    assert not counts["untypeset"], f"formulas MathJax did not typeset: {counts['untypeset'][:5]}"
+    assert counts["containers"] >= counts["math"], counts
+    assert not counts["errors"], f"TeX errors: {counts['errors']}"
+    raw = v.page.evaluate(FIND_RAW_TEX, RAW_TEX)
+    assert not raw, f"raw TeX left in the text: {raw[:5]}"
+
+
+def test_chapters_have_math():
+    """The check above is only meaningful if pages with formulas are among those checked."""
+    assert any("$$" in (ROOT / f"{p}.md").read_text() for p in PAGES)
+
+
+@pytest.mark.parametrize("page_name", PAGES)
+def test_every_image_loads(visits, page_name):
+    v = visits(page_name)
+    broken = v.page.evaluate("""() => Array.from(document.images)
+        .filter(img => !(img.complete && img.naturalWidth > 0)).map(img => img.getAttribute('src'))""")
+    assert not broken, f"images that did not load: {broken}"
+
+
+@pytest.mark.parametrize("page_name", PAGES)
+def test_tables_fit_the_text_column(visits, page_name):
+    widths = visits(page_name).page.evaluate("""() => Array.from(
+        document.querySelectorAll('.pst-scrollable-table-container'), c => [c.scrollWidth, c.clientWidth])""")
+    assert all(scroll <= client for scroll, client in widths), f"a table is wider than the text: {widths}"
+
+
+@pytest.mark.parametrize("page_name", PAGES)
+def test_no_console_errors(visits, page_name):
+    assert visits(page_name).console_errors == []
+
+
+@pytest.mark.parametrize("page_name", PAGES)
+def test_nothing_needed_from_the_network_and_no_missing_file(visits, page_name):
+    v = visits(page_name)
+    assert v.blocked == [], f"the page requested these from the network (blocked): {v.blocked}"
+    assert v.missing == [], f"local files that failed to load: {v.missing}"
+
+
+@pytest.mark.parametrize("page_name", PAGES)
+def test_solutions_are_hidden_and_open_on_click(visits, page_name):
+    v = visits(page_name)
+    solutions = v.page.locator("div.solution.dropdown")
+    count = solutions.count()
+    if page_name in NOTEBOOK_PAGES and re.search(r"^## Exercises$", (ROOT / f"{page_name}.md").read_text(), re.M):
+        assert count >= 3, f"expected the chapter's solutions, found {count}"
+    for i in range(count):
+        solution = solutions.nth(i)
+        body = solution.locator("section").first
+        assert not body.is_visible(), f"solution {i + 1} is visible before its toggle is clicked"
+        solution.locator("button.toggle-button").click()
+        body.wait_for(state="visible")
+        box = body.bounding_box()
+        assert box and box["height"] > 0, f"solution {i + 1} did not open"
+        code = solution.locator("div.cell")
+        assert code.count() >= 1 and code.first.is_visible(), f"solution {i + 1} shows no executed code"
+
+
+@pytest.mark.parametrize("page_name", NOTEBOOK_PAGES)
+def test_download_buttons_offer_the_executed_notebook_and_the_source(visits, page_name):
+    v = visits(page_name)
+    links = v.page.eval_on_selector_all(".dropdown-download-buttons a[href]", "els => els.map(a => a.href)")
+    files = {Path(unquote(urlparse(href).path)).suffix: Path(unquote(urlparse(href).path)) for href in links}
+    assert {".ipynb", ".md"} <= set(files), f"download links: {links}"
+    assert files[".md"].read_text() == (ROOT / f"{page_name}.md").read_text()
+    notebook = json.loads(files[".ipynb"].read_text())
+    code = [c for c in notebook["cells"] if c["cell_type"] == "code"]
+    assert code and all(c.get("execution_count") for c in code), "the .ipynb download is not executed"
+
+
+@pytest.mark.parametrize("page_name", NOTEBOOK_PAGES)
+def test_launch_buttons_open_the_twin_notebook(visits, page_name):
+    v = visits(page_name)
+    links = v.page.eval_on_selector_all(".dropdown-launch-buttons a[href]", "els => els.map(a => a.href)")
+    twin = Path("notebooks", *Path(page_name).parts[1:]).with_suffix(".ipynb").as_posix()
+    binder = [u for u in links if "mybinder.org" in u]
+    colab = [u for u in links if "colab.research.google.com" in u]
+    assert binder and binder[0].endswith(f"urlpath=lab/tree/{twin}"), links
+    assert colab and colab[0].endswith(f"/blob/main/{twin}"), links
+    assert (ROOT / twin).exists()
+
+
+@pytest.mark.parametrize("page_name", NOTEBOOK_PAGES)
+def test_code_cells_have_copy_buttons(visits, page_name):
+    v = visits(page_name)
+    cells = v.page.locator("div.cell_input div.highlight").count()
+    assert cells > 0
+    assert v.page.locator("div.cell_input button.copybtn").count() == cells
+
+
+def test_search_works_offline(browser):
+    v = Visit(browser, "search").ready()
+    try:
+        v.page.goto(v.path.as_uri() + "?q=backpropagation", wait_until="load")
+        v.page.locator("#search-results li").first.wait_for()
+        assert v.page.locator("#search-results li").count() >= 1
+        assert v.blocked == [] and v.console_errors == []
+    finally:
+        v.close()

@@ -1,0 +1,522 @@
+"""companion.checks: homework checkers, tried on correct and on deliberately wrong student code."""
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import companion
+from companion.checks import ANSWERS, WIDTH, CheckResult, check_answer, check_gradient, check_layer, register_answer
+
+BOOK = Path(__file__).resolve().parent.parent / "book"
+
+
+def flat(text):
+    """A verdict with its line wrapping undone, for substring checks."""
+    return " ".join(text.split())
+
+
+# --- students' layers: one correct version and many wrong ones ------------------------------------
+
+
+class StudentLinear:
+    """A correct minibatch Linear, written the way a student would."""
+
+    def __init__(self, in_features, out_features):
+        self.W = np.random.randn(in_features, out_features)
+        self.b = np.random.randn(out_features)
+
+    def forward(self, x):
+        self.x = x
+        return x @ self.W + self.b
+
+    def backward(self, dout):
+        self.grad_W = self.x.T @ dout
+        self.grad_b = dout.sum(axis=0)
+        return dout @ self.W.T
+
+
+class StudentTanh:
+    def forward(self, x):
+        self.y = np.tanh(x)
+        return self.y
+
+    def backward(self, dout):
+        return dout * (1 - self.y ** 2)
+
+
+class Cube:
+    """The chapter 'The chain rule' writes forward as __call__."""
+
+    def __call__(self, x):
+        self.x = x
+        return x ** 3
+
+    def backward(self, dout):
+        return dout * 3 * self.x ** 2
+
+
+class StudentMul:
+    def forward(self, x, y):
+        self.x, self.y = x, y
+        return x * y
+
+    def backward(self, dout):
+        return dout * self.y, dout * self.x
+
+
+class TanhOfInput(StudentTanh):  # the find-the-bug exercise of 'Local derivative rules'
+    def forward(self, x):
+        self.x = x
+        return np.tanh(x)
+
+    def backward(self, dout):
+        return dout * (1 - self.x ** 2)
+
+
+class FlippedSign(StudentTanh):
+    def backward(self, dout):
+        return -super().backward(dout)
+
+
+class Doubled(StudentTanh):
+    def backward(self, dout):
+        return 2 * super().backward(dout)
+
+
+class AllZeros(StudentTanh):
+    def backward(self, dout):
+        return np.zeros_like(dout)
+
+
+class TransposedDx(StudentLinear):
+    def backward(self, dout):
+        return super().backward(dout).T
+
+
+class UnsummedBias(StudentLinear):
+    def backward(self, dout):
+        dx = super().backward(dout)
+        self.grad_b = dout
+        return dx
+
+
+class AveragedGradW(StudentLinear):
+    def backward(self, dout):
+        dx = super().backward(dout)
+        self.grad_W = self.grad_W / len(dout)
+        return dx
+
+
+class TransposedGradW(StudentLinear):
+    def backward(self, dout):
+        dx = super().backward(dout)
+        self.grad_W = self.grad_W.T
+        return dx
+
+
+class WrongGradWValues(StudentLinear):
+    def backward(self, dout):
+        dx = super().backward(dout)
+        self.grad_W = self.grad_W + 0.5
+        return dx
+
+
+class MissingGradW(StudentLinear):
+    def backward(self, dout):
+        dx = super().backward(dout)
+        del self.grad_W
+        return dx
+
+
+class LowercaseGradW(StudentLinear):
+    """Seed 004's slip: the gradient is stored as grad_w, the update reads grad_W."""
+
+    def backward(self, dout):
+        dx = super().backward(dout)
+        self.grad_w = self.__dict__.pop("grad_W")
+        return dx
+
+
+class SaitohNames(StudentLinear):
+    def backward(self, dout):
+        dx = super().backward(dout)
+        self.dW = self.__dict__.pop("grad_W")
+        return dx
+
+
+class AccumulatingGrads(StudentLinear):
+    def __init__(self, in_features, out_features):
+        super().__init__(in_features, out_features)
+        self.grad_W, self.grad_b = np.zeros_like(self.W), np.zeros_like(self.b)
+
+    def backward(self, dout):
+        self.grad_W += self.x.T @ dout
+        self.grad_b += dout.sum(axis=0)
+        return dout @ self.W.T
+
+
+class Seed004Linear:
+    """The Linear of seed 004, verbatim apart from names: not minibatch-aware, grad_w transposed."""
+
+    def __init__(self, n_input, n_output):
+        self.w = np.random.randn(n_input, n_output)
+        self.b = np.random.randn(n_output)
+
+    def __call__(self, x):
+        self.x = x
+        return np.dot(x, self.w) + self.b
+
+    def backward(self, d):
+        self.grad_w = np.multiply(*np.meshgrid(self.x, d))
+        self.grad_b = d
+        return np.dot(d, self.w.T)
+
+
+class RaisingForward(StudentTanh):
+    def forward(self, x):
+        raise ValueError("my forward is not finished")
+
+
+class ForgetsToStore:
+    def forward(self, x):
+        return np.tanh(x)
+
+    def backward(self, dout):
+        return dout * (1 - self.y ** 2)
+
+
+class NaNForward(StudentTanh):
+    def forward(self, x):
+        with np.errstate(invalid="ignore"):
+            self.y = np.log(x)
+        return self.y
+
+
+class NoReturnInBackward(StudentTanh):
+    def backward(self, dout):
+        dout * (1 - self.y ** 2)
+
+
+class NotAnArray(StudentTanh):
+    def backward(self, dout):
+        return "the gradient"
+
+
+class InPlaceForward(StudentTanh):
+    def forward(self, x):
+        x *= 2
+        return super().forward(x)
+
+
+class MulReturnsOne(StudentMul):
+    def backward(self, dout):
+        return dout * self.y
+
+
+class MatmulShapes(StudentLinear):
+    def backward(self, dout):
+        self.grad_W = self.x @ dout
+        self.grad_b = dout.sum(axis=0)
+        return dout @ self.W.T
+
+
+class NeedsThreeArgs(StudentTanh):
+    def __init__(self, a, b, c):
+        pass
+
+
+WRONG = [
+    (TanhOfInput, ["dx is wrong", "first wrong entry dx[", "yours", "numerical", "Local derivative rules"]),
+    (FlippedSign, ["dx is wrong", "the sign is flipped"]),
+    (Doubled, ["dx is wrong", "factor of 2"]),
+    (AllZeros, ["all zeros"]),
+    (TransposedDx, ["backward returned a gradient of shape (3, 1) for x of shape (1, 3)", "transposed"]),
+    (UnsummedBias, ["grad_b has shape (1, 2), but b has shape (2,)", "dout.sum(axis=0)"]),
+    (AveragedGradW, ["FAILED on input shape (4, 5)", "grad_W is wrong", "factor of 4, the batch size"]),
+    (TransposedGradW, ["grad_W has shape (2, 3), but W has shape (3, 2)", "transposed"]),
+    (WrongGradWValues, ["grad_W is wrong", "first wrong entry grad_W[0, 0]"]),
+    (MissingGradW, ["backward did not set grad_W", "self.grad_W"]),
+    (LowercaseGradW, ["backward did not set grad_W", "it set grad_w"]),
+    (SaitohNames, ["backward did not set grad_W", "it set dW"]),
+    (AccumulatingGrads, ["grad_W doubled when backward ran a second time", "grad_W +="]),
+    (Seed004Linear, ["grad_w has shape (2, 3), but w has shape (3, 2)", "transposed"]),
+    (RaisingForward, ["forward(x of shape (1, 3)) raised ValueError: my forward is not finished",
+                      'raise ValueError("my forward is not finished")']),
+    (ForgetsToStore, ["backward(dout of shape (1, 3)) raised AttributeError", "self.y", "forward must keep"]),
+    (NaNForward, ["forward's output contains nan", "log of 0 or of a negative number"]),
+    (NoReturnInBackward, ["the gradient backward returned for x is None", "return"]),
+    (NotAnArray, ["is not an array of numbers: got str"]),
+    (InPlaceForward, ["forward changed its input array in place"]),
+    (MulReturnsOne, ["expected a pair (dx, dy)"]),
+    (MatmulShapes, ["raised ValueError", "matmul", "usually a transpose is missing"]),
+    (NeedsThreeArgs, ["its constructor needs 3 arguments", "args=(...)"]),
+]
+
+
+@pytest.mark.parametrize("layer, expected", WRONG, ids=[c.__name__ for c, _ in WRONG])
+def test_wrong_layers_get_a_readable_verdict_and_no_traceback(layer, expected, capsys):
+    result = check_layer(layer)
+    printed = capsys.readouterr().out
+    assert isinstance(result, CheckResult) and not result and result.passed is False
+    assert printed.strip() == result.message
+    assert printed.startswith(f"check_layer({layer.__name__}): FAILED")
+    assert "Traceback" not in printed and "hint:" in printed
+    assert max(map(len, printed.splitlines())) <= WIDTH  # fits a notebook output area
+    for text in expected:
+        assert flat(text) in flat(printed), f"{text!r} not in:\n{printed}"
+
+
+CORRECT = [
+    (StudentLinear, {}, ["x, W, b", "(1, 3), (4, 5), (3, 2)"]),
+    (StudentTanh, {}, ["for x on input shapes (1, 3), (4, 5), (3, 2)"]),
+    (Cube, {}, ["for x on"]),
+    (StudentMul, {}, ["for x, y on"]),
+    (companion.Linear, {}, ["x, W, b"]),
+    (companion.Linear(4, 2, rng=0), {}, ["on input shapes (1, 4), (4, 4), (3, 4)"]),
+    (companion.Sequential(companion.Linear(3, 4, rng=0), companion.Tanh(), companion.Linear(4, 2, rng=1)), {},
+     ["x, 0.W, 0.b, 2.W, 2.b", "(1, 3)"]),
+    (companion.ReLU, {}, []),
+    (companion.Sigmoid(), {}, []),
+    (companion.DivLayer, {"domain": (0.5, 2.0)}, ["for x, y"]),
+    (companion.Log, {"domain": (0.5, 2.0)}, []),
+    (companion.Exp, {"input_shapes": [(2,), (1, 1), (2, 3, 4)]}, ["(2,), (1, 1), (2, 3, 4)"]),
+    (companion.AddLayer, {"input_shapes": [((4, 3), (3,)), ((2, 1), (1, 5))]}, ["(4, 3) and (3,)"]),
+    (NeedsThreeArgs, {"args": (1, 2, 3)}, []),
+]
+
+
+@pytest.mark.parametrize("layer, kwargs, expected", CORRECT, ids=lambda v: getattr(v, "__name__", None) or repr(v)[:12])
+def test_correct_layers_pass(layer, kwargs, expected, capsys):
+    result = check_layer(layer, **kwargs)
+    printed = flat(capsys.readouterr().out)
+    assert result and result.passed and result.max_error < 1e-7, printed
+    assert re.search(r"^check_layer\(\w+\): passed\. backward agrees with numerical gradients for ", printed)
+    for text in expected:
+        assert text in printed
+
+
+def test_batch_size_one_is_always_tried_first():
+    assert flat(check_layer(StudentLinear, verbose=False).message).split("input shapes ")[1].startswith("(1, ")
+
+
+def test_a_log_layer_outside_its_domain_gets_a_hint_about_domain():
+    result = check_layer(companion.Log, verbose=False)
+    assert not result and "pass domain=(low, high)" in flat(result.message)
+
+
+def test_verdicts_reproduce_and_numpy_global_state_is_restored():
+    np.random.seed(123)
+    expected_next = np.random.rand()
+    np.random.seed(123)
+    first = check_layer(WrongGradWValues, verbose=False)
+    assert np.random.rand() == expected_next  # the check seeded np.random for the layer, then put it back
+    assert check_layer(WrongGradWValues, verbose=False).message == first.message
+
+
+def test_quiet_mode_prints_nothing(capsys):
+    assert check_layer(StudentTanh, verbose=False)
+    assert capsys.readouterr().out == ""
+
+
+def test_result_object():
+    result = check_layer(StudentTanh, verbose=False)
+    assert bool(result) is True and repr(result) == "CheckResult(passed=True)"
+    assert str(result) == result.message
+
+
+def test_a_notebook_shows_the_verdict_exactly_once(capsys):
+    printed = check_layer(StudentTanh)  # printed by the checker: displaying the result adds nothing
+    printed._ipython_display_()
+    quiet = check_layer(StudentTanh, verbose=False)  # not printed yet: displaying the result shows it
+    quiet._ipython_display_()
+    assert capsys.readouterr().out == printed.message + "\n" + quiet.message + "\n"
+
+
+def test_mistakes_in_calling_the_checker_raise_clear_errors():
+    with pytest.raises(ValueError, match="check_layer: rtol must be a non-negative number, got -1"):
+        check_layer(StudentTanh, rtol=-1)
+    with pytest.raises(ValueError, match=r"check_layer: domain must be \(low, high\) with low < high"):
+        check_layer(StudentTanh, domain=(2.0, 1.0))
+    with pytest.raises(ValueError, match="check_gradient: atol must be a non-negative number"):
+        check_gradient(np.sin, np.cos, 1.0, atol=float("nan"))
+    with pytest.raises(ValueError, match="check_gradient: x contains NaN"):
+        check_gradient(np.sin, np.cos, float("nan"))
+
+
+# --- check_gradient -------------------------------------------------------------------------------
+
+
+def sum_of_cubes(x):
+    return np.sum(x ** 3)
+
+
+def test_check_gradient_passes_a_correct_gradient(capsys):
+    x = np.array([[1.0, -2.0], [0.5, 3.0]])
+    assert check_gradient(sum_of_cubes, lambda v: 3 * v ** 2, x)
+    assert "passed. It agrees with the numerical gradient at all 4 entries of x" in flat(capsys.readouterr().out)
+    result = check_gradient(np.sin, np.cos, 1.0, verbose=False)
+    assert flat(result.message).endswith(f"at x; max relative error {result.max_error:.0e}.")
+
+
+WRONG_GRADIENTS = [
+    (lambda v: 3 * v, ["is wrong", "first wrong entry", "chain rule"]),
+    (lambda v: -3 * v ** 2, ["the sign is flipped"]),
+    (lambda v: 3 * v.T ** 2, ["is wrong", "transpose"]),
+    (lambda v: (3 * v ** 2).ravel(), ["has shape (4,), expected x's shape (2, 2)"]),
+    (lambda v: v / 0.0, ["contains inf"]),
+    (lambda v: undefined_helper(v), ["raised NameError", "a name is not defined"]),  # noqa: F821
+    (lambda v: None, ["is None"]),
+]
+
+
+@pytest.mark.parametrize("grad_f, expected", WRONG_GRADIENTS)
+def test_check_gradient_reports_wrong_gradients(grad_f, expected, capsys):
+    x = np.array([[1.0, -2.0], [0.5, 3.0]])
+    with np.errstate(divide="ignore"):
+        result = check_gradient(sum_of_cubes, grad_f, x)
+    printed = flat(capsys.readouterr().out)
+    assert not result and printed.startswith("check_gradient(<lambda>): FAILED.") and "Traceback" not in printed
+    for text in expected:
+        assert text in printed, printed
+
+
+def test_check_gradient_reports_a_function_that_is_not_scalar(capsys):
+    assert not check_gradient(lambda v: v ** 2, lambda v: 2 * v, np.ones(3))
+    assert "returned an array of shape (3,), expected one number" in flat(capsys.readouterr().out)
+
+
+# --- check_answer ---------------------------------------------------------------------------------
+
+
+def test_check_answer_accepts_every_form_of_a_right_answer(capsys):
+    assert check_answer("ex-chain-hand", (1, 6))
+    assert check_answer("ex-chain-hand", [1.0, 6.0004])  # right to 3 significant digits
+    assert check_answer("ex-chain-hand", {"p'(1)": 6, "p(1)": 1})
+    assert check_answer("ex-chain-hand", np.array([1, 6]))
+    assert check_answer("ex-local-tanh", 0.7864)
+    assert check_answer("ex-local-tanh", np.float64(0.78645))
+    assert capsys.readouterr().out.splitlines()[:2] == ["check_answer('ex-chain-hand'): correct.", "  p(1) = 1, p'(1) = 6."]
+
+
+def test_check_answer_says_which_value_is_wrong_without_giving_it_away(capsys):
+    assert not check_answer("ex-chain-hand", (1, 12))
+    printed = flat(capsys.readouterr().out)
+    assert printed.startswith("check_answer('ex-chain-hand'): not yet.")
+    assert "p'(1) is not right (p(1) is)" in printed and "hint: " in printed
+    assert "6" not in printed.replace("p'(1) = 12", "")  # the expected 6 is never shown
+
+
+@pytest.mark.parametrize("answer, expected", [
+    (6, "the exercise asks for 2 values, got 1"),
+    ((1, 6, 0), "the exercise asks for 2 values, got 3"),
+    ({"p": 1, "dp": 6}, "do not match the exercise's ['p(1)', \"p'(1)\"]"),
+    (("one", 6), "p(1) must be a number, got 'one'"),
+    ((1, float("inf")), "p'(1) is inf, expected a finite number"),
+    ("six", "the exercise asks for 2 values, got 1"),
+])
+def test_check_answer_explains_the_expected_form(answer, expected, capsys):
+    assert not check_answer("ex-chain-hand", answer)
+    printed = flat(capsys.readouterr().out)
+    assert printed.startswith("check_answer('ex-chain-hand'): not checked.") and expected in printed
+    assert "give 2 numbers in this order: (p(1), p'(1))" in printed
+
+
+def test_check_answer_unknown_label_lists_the_known_ones():
+    with pytest.raises(ValueError, match=r"check_answer: no exercise 'ex-nope'; expected one of \[.*'ex-chain-bug'"):
+        check_answer("ex-nope", 1)
+
+
+class Softplus:  # the solution of ex-local-softplus
+    def forward(self, x):
+        self.x = np.asarray(x, dtype=float)
+        return np.logaddexp(0.0, self.x)
+
+    def backward(self, dout):
+        return dout * companion.Sigmoid().forward(self.x)
+
+
+class SoftplusWrongBackward(Softplus):
+    def backward(self, dout):
+        return dout / (1 + np.exp(self.x))
+
+
+class SoftplusPlusOne(Softplus):
+    def forward(self, x):
+        return super().forward(x) + 1
+
+
+def test_check_answer_for_an_implement_a_backward_exercise(capsys):
+    assert check_answer("ex-local-softplus", Softplus)
+    assert check_answer("ex-local-softplus", Softplus())
+    assert flat(capsys.readouterr().out).startswith("check_answer('ex-local-softplus'): correct. forward computes")
+    assert not check_answer("ex-local-softplus", SoftplusWrongBackward)
+    printed = flat(capsys.readouterr().out)
+    assert "not yet. check_layer(SoftplusWrongBackward): FAILED" in printed and "exercise hint:" in printed
+    assert not check_answer("ex-local-softplus", SoftplusPlusOne)
+    assert "forward computes the wrong function" in flat(capsys.readouterr().out)
+
+
+def test_register_answer_refuses_duplicates_and_incomplete_entries():
+    with pytest.raises(ValueError, match="already registered"):
+        register_answer("ex-chain-hand", "chain_rule", names=("x",), compute=lambda: (1,), hint="")
+    with pytest.raises(ValueError, match="exactly one of compute"):
+        register_answer("ex-new", "chain_rule", hint="")
+    with pytest.raises(ValueError, match="has compute but no names"):
+        register_answer("ex-new", "chain_rule", compute=lambda: (1,), hint="")
+    assert "ex-new" not in ANSWERS
+
+
+# --- the registry: every expected value recomputed independently ----------------------------------
+
+
+def fruit_bill(apple_price=200.0, all_price=None, orange=150.0, discount=0.0):
+    all_price = apple_price + orange * 3 if all_price is None else all_price
+    return (all_price - discount) * 1.1
+
+
+def kink_central_difference():
+    return companion.numerical_gradient(lambda v: max(v, 0.0), 0.0)
+
+
+PINNED = {
+    "ex-chain-hand": {"p(1)": (2 * 1 - 1) ** 3,
+                      "p'(1)": companion.numerical_gradient(lambda x: (2 * x - 1) ** 3, 1.0)},
+    "ex-chain-cube": {"value": (-3 + 1) ** 3, "derivative": companion.numerical_gradient(lambda x: (x + 1) ** 3, -3.0)},
+    "ex-chain-bug": {"h'(3)": 2 * (3 + 1) ** 2},  # 2y with y = h(3) = 16
+    "ex-graph-hand": {"d/d apple_price": companion.numerical_gradient(lambda a: fruit_bill(apple_price=a), 200.0),
+                      "d/d all_price": companion.numerical_gradient(lambda a: fruit_bill(all_price=a), 650.0)},
+    "ex-graph-sub": {"bill": fruit_bill(discount=50.0),
+                     "d/d discount": companion.numerical_gradient(lambda d: fruit_bill(discount=d), 50.0)},
+    "ex-graph-experiment": {"change": fruit_bill(orange=151.0) - fruit_bill(orange=150.0)},
+    "ex-local-tanh": {"derivative": companion.numerical_gradient(np.tanh, 0.5)},
+    "ex-local-kink": {"central difference": kink_central_difference(), "backward": 0.0},
+    "ex-autodiff-shares": {"df/dx": companion.numerical_gradient(lambda x: (x + 3.0) * x, 2.0),
+                           "df/dy": companion.numerical_gradient(lambda y: (2.0 + y) * 2.0, 3.0)},
+}
+
+
+def test_every_numeric_answer_is_pinned_by_an_independent_computation():
+    numeric = {label for label, entry in ANSWERS.items() if entry.compute is not None}
+    assert numeric >= set(PINNED)
+    for label, values in PINNED.items():
+        expected = ANSWERS[label].expected()
+        assert list(expected) == list(values), label
+        for name, value in values.items():
+            assert expected[name] == pytest.approx(value, rel=1e-6, abs=1e-9), (label, name)
+    assert PINNED["ex-chain-hand"] == pytest.approx({"p(1)": 1.0, "p'(1)": 6.0})
+    assert PINNED["ex-graph-sub"]["bill"] == pytest.approx(660.0)
+
+
+def test_the_layer_answers_reference_functions():
+    x = np.linspace(-3, 3, 7)
+    np.testing.assert_allclose(ANSWERS["ex-local-softplus"].reference(x), np.log(1 + np.exp(x)), rtol=1e-12)
+
+
+@pytest.mark.parametrize("label", sorted(ANSWERS))
+def test_every_registered_answer_belongs_to_an_exercise_of_its_chapter(label):
+    source = BOOK / f"{ANSWERS[label].chapter}.md"
+    if not source.exists():
+        pytest.skip(f"chapter {source.name} is not in this branch")
+    assert re.search(rf"^:label: {re.escape(label)}$", source.read_text(), re.MULTILINE), f"{label} not in {source.name}"
