@@ -2,7 +2,8 @@
 #   make book   build the HTML book (creates .venv and installs the pinned requirements on first use)
 #   make test   run every check CI runs: unit tests, notebook twins, nbval, strict book build,
 #               and the browser tests of the built book (installing Chromium if needed and allowed)
-# Helpers: make twins (re-execute the notebook twins), make lock (re-pin requirements.txt), make clean
+# Helpers: make twins (re-execute the notebook twins), make lock (re-pin requirements.txt), make clean,
+#          make bench (every benchmark in benchmarks/, ratios measured in one run)
 
 PYTHON ?= python3
 VENV   := .venv
@@ -10,7 +11,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum | cut -d' ' -f1)
 JB     := $(BIN)/jupyter-book
 
-.PHONY: book test unit nbval strict-book browser twins lock clean
+.PHONY: book test unit nbval strict-book browser twins lock clean bench
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10 or newer is needed (3.11 recommended); run: make PYTHON=python3.11 ...")'
@@ -47,6 +48,9 @@ browser: $(STAMP)
 
 twins: $(STAMP)
 	$(BIN)/python tools/twins.py
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
 
 lock:
 	rm -rf .lock-venv

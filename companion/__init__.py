@@ -17,7 +17,16 @@ module          what it holds                                 chapter
                 numerical_parameter_gradient,
                 tensor_gradient_errors
 ``init``        he_normal, xavier_normal                      Matrix gradients for a minibatch
-``losses``      MSELoss                                       Matrix gradients for a minibatch
+``losses``      MSELoss;                                      Matrix gradients for a minibatch;
+                softmax, log_softmax, SoftmaxCrossEntropy     Softmax and cross-entropy
+``metrics``     accuracy, confusion_matrix                    Softmax and cross-entropy;
+                                                              Training a digit classifier
+``optim``       SGD, Momentum, AdaGrad, RMSProp, Adam         Optimizers
+``datasets``    load_digits, load_mnist, download_mnist,      Training a digit classifier
+                read_idx, split
+``training``    fit, evaluate                                 Training a digit classifier
+``plots``       plot_history, plot_confusion_matrix,          Optimizers;
+                plot_digits                                   Training a digit classifier
 ``checks``      check_layer, check_gradient, check_answer:    Preface ("Using companion");
                 homework checkers that print a verdict        every chapter's exercises
 ``autodiff``    Tensor: reverse-mode automatic                Automatic differentiation
@@ -37,7 +46,12 @@ from .gradcheck import (gradient_check, gradient_errors, layer_gradient_errors, 
                         numerical_parameter_gradient, relative_error, step_size_errors, tensor_gradient_errors)
 from .init import he_normal, xavier_normal
 from .layers import AddLayer, DivLayer, Linear, MulLayer, Sequential, SubLayer
-from .losses import MSELoss
+from .losses import MSELoss, SoftmaxCrossEntropy, log_softmax, softmax
+from .metrics import accuracy, confusion_matrix
+from .optim import SGD, AdaGrad, Adam, Momentum, Optimizer, RMSProp
+from .datasets import download_mnist, load_digits, load_mnist, read_idx
+from .training import evaluate, fit
+from .plots import plot_confusion_matrix, plot_digits, plot_history
 from .viz import Graph, draw_graph, to_mermaid, trace
 
 __version__ = "0.1.0"
@@ -49,4 +63,8 @@ __all__ = [
     "numerical_gradient", "numerical_parameter_gradient", "relative_error", "step_size_errors",
     "tensor_gradient_errors", "to_mermaid", "trace", "xavier_normal",
     "CheckResult", "check_answer", "check_gradient", "check_layer", "register_answer",  # checks
+    # classification, optimizers, data and training (part III)
+    "AdaGrad", "Adam", "Momentum", "Optimizer", "RMSProp", "SGD", "SoftmaxCrossEntropy", "accuracy",
+    "confusion_matrix", "download_mnist", "evaluate", "fit", "load_digits", "load_mnist", "log_softmax",
+    "plot_confusion_matrix", "plot_digits", "plot_history", "read_idx", "softmax",
 ]

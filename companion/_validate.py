@@ -87,3 +87,47 @@ def as_rng(rng):
     raise TypeError(
         f"rng must be a numpy.random.Generator, an int seed or None, got {type(rng).__name__}"
     )
+
+
+def as_labels(target, n, num_classes, owner):
+    """Return class labels, an int array of shape ``(n,)`` with values in ``0..num_classes-1``.
+
+    ``target`` is either integer labels of shape ``(n,)`` (whole-number floats
+    such as ``3.0`` are accepted) or one-hot rows of shape ``(n, num_classes)``,
+    whose labels are the column of each row's 1. Anything else raises a
+    ``TypeError``/``ValueError`` that names ``owner`` and says what was expected.
+    """
+    raw = np.asarray(target)
+    if raw.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{owner}: targets must be integer labels or one-hot rows, got {type(target).__name__} "
+            f"with dtype {raw.dtype}"
+        )
+    if raw.ndim == 2 and raw.shape == (n, num_classes):
+        onehot = as_float_array(raw, "one-hot targets", owner)
+        labels = onehot.argmax(axis=1)
+        if not np.array_equal(onehot, np.eye(num_classes)[labels]):
+            bad = int(np.argmax((onehot != np.eye(num_classes)[labels]).any(axis=1)))
+            raise ValueError(
+                f"{owner}: one-hot targets must have a single 1 in each row and 0 elsewhere; "
+                f"row {bad} is {onehot[bad].tolist()}"
+            )
+        return labels
+    if raw.ndim != 1 or raw.shape[0] != n:
+        raise ValueError(
+            f"{owner}: targets have shape {raw.shape}, expected labels of shape ({n},) "
+            f"or one-hot rows of shape ({n}, {num_classes})"
+        )
+    if raw.dtype.kind == "f":
+        raw = as_float_array(raw, "labels", owner)
+        if not np.array_equal(raw, np.round(raw)):
+            i = int(np.argmax(raw != np.round(raw)))
+            raise ValueError(f"{owner}: labels must be whole numbers, got {float(raw[i])!r} at index {i}")
+    labels = raw.astype(np.intp, copy=False)
+    if n and (labels.min() < 0 or labels.max() >= num_classes):
+        i = int(np.argmax((labels < 0) | (labels >= num_classes)))
+        raise ValueError(
+            f"{owner}: label {labels[i]} at index {i} is out of range; expected labels in "
+            f"0..{num_classes - 1} for {num_classes} classes"
+        )
+    return labels

@@ -158,13 +158,14 @@ class Linear:
         self.x = x
         return x @ self.W + self.b
 
-    def backward(self, dout):
+    def backward(self, dout, input_grad=True):
+        """Store grad_W and grad_b; return dx (None with ``input_grad=False``, when x is data)."""
         require_forward(self.x, repr(self))
         dout = as_float_array(dout, "upstream gradient dout", repr(self))
         check_shape(dout, (self.x.shape[0], self.W.shape[1]), "upstream gradient dout", repr(self))
-        self.grad_W[...] = self.x.T @ dout
-        self.grad_b[...] = dout.sum(axis=0)
-        return dout @ self.W.T
+        np.matmul(self.x.T, dout, out=self.grad_W)   # grad_W = x.T @ dout, written in place
+        np.sum(dout, axis=0, out=self.grad_b)        # grad_b = dout.sum(axis=0)
+        return dout @ self.W.T if input_grad else None
 
     def named_parameters(self):
         return [("W", self.W, self.grad_W), ("b", self.b, self.grad_b)]
@@ -218,13 +219,28 @@ class Sequential:
                 raise _located(err, i, layer) from err
         return x
 
-    def backward(self, dout):
-        for i in reversed(range(len(self.layers))):
+    def backward(self, dout, input_grad=True):
+        """Run every layer's backward in reverse order and return dL/dx.
+
+        Training needs only the parameters' gradients, not the gradient for the
+        input data: with ``input_grad=False`` the pass stops at the first layer
+        that has parameters, tells it to skip its ``dx`` (a whole matmul), and
+        returns None. The parameter gradients are the same either way.
+        """
+        stop = 0
+        if not input_grad:
+            with_params = [i for i, layer in enumerate(self.layers) if hasattr(layer, "named_parameters")]
+            if not with_params:
+                return None
+            stop = with_params[0]
+        for i in reversed(range(stop, len(self.layers))):
+            layer = self.layers[i]
+            skip_dx = not input_grad and i == stop and isinstance(layer, (Linear, Sequential))
             try:
-                dout = self.layers[i].backward(dout)
+                dout = layer.backward(dout, input_grad=False) if skip_dx else layer.backward(dout)
             except (ValueError, TypeError, RuntimeError) as err:
-                raise _located(err, i, self.layers[i]) from err
-        return dout
+                raise _located(err, i, layer) from err
+        return dout if input_grad else None
 
     def named_parameters(self):
         return [

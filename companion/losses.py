@@ -1,6 +1,8 @@
 """Loss functions: a scalar L from predictions and targets, and dL/dpredictions.
 
 - ``MSELoss``: chapter "Matrix gradients for a minibatch".
+- ``softmax``, ``log_softmax``, ``SoftmaxCrossEntropy``: chapter "Softmax and
+  cross-entropy".
 
 A loss's ``forward(pred, target)`` returns a float; ``backward(dout=1.0)``
 returns ``dL/dpred`` with ``pred``'s shape (``dout`` is dL/dL = 1 unless the
@@ -9,7 +11,7 @@ loss is itself part of a larger expression).
 
 import numpy as np
 
-from ._validate import as_float_array, require_forward
+from ._validate import as_float_array, as_labels, require_forward
 
 
 class MSELoss:
@@ -52,3 +54,86 @@ class MSELoss:
         require_forward(self.diff, "MSELoss")
         dout = float(as_float_array(dout, "upstream gradient dout", "MSELoss"))
         return dout * self.diff / len(self.diff)
+
+
+def _logits(z, owner):
+    z = as_float_array(z, "logits z", owner)
+    if z.ndim != 2 or z.shape[1] < 1:
+        hint = " (one sample? use z.reshape(1, -1))" if z.ndim == 1 else ""
+        raise ValueError(f"{owner}: logits z have shape {z.shape}, expected (n, k): one row of k scores per sample{hint}")
+    return z
+
+
+def softmax(z):
+    """Row-wise softmax of logits ``z`` (n, k): ``exp(z) / exp(z).sum(axis=1)``, shape (n, k).
+
+    Each row is shifted by its maximum first. That changes nothing
+    mathematically (the factor ``exp(-max)`` cancels) but keeps ``exp`` from
+    overflowing: the largest exponent is ``exp(0) = 1``.
+    """
+    z = _logits(z, "softmax")
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def log_softmax(z):
+    """Row-wise ``log(softmax(z))`` for logits ``z`` (n, k), computed without taking log of a probability.
+
+    ``log softmax(z)_k = (z_k - m) - log(sum_j exp(z_j - m))`` with ``m`` the
+    row maximum (the log-sum-exp trick): finite for any finite logits, even
+    where the probability itself underflows to 0.
+    """
+    z = _logits(z, "log_softmax")
+    shifted = z - z.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+class SoftmaxCrossEntropy:
+    """Softmax followed by cross-entropy, as one node: logits in, mean loss out.
+
+    Shapes::
+
+        logits   (n, k)     raw scores of the last Linear layer, one row per sample
+        target   (n,)       integer labels in 0..k-1
+              or (n, k)     one-hot rows (a single 1 per row)
+        probs    (n, k)     softmax(logits), kept for backward
+
+    ``L = -(1/n) * sum_i log softmax(logits)[i, label_i]``, a mean over the
+    batch. Backward is the famous simple form::
+
+        dL/dlogits = (probs - onehot(target)) / n      (n, k)
+
+    Computed with the max shift and log-sum-exp, so logits as large as 1e4 in
+    absolute value give finite losses and gradients and no numpy warnings.
+    """
+
+    def __init__(self):
+        self.probs = None
+
+    def __repr__(self):
+        return "SoftmaxCrossEntropy()"
+
+    def __call__(self, logits, target):
+        return self.forward(logits, target)
+
+    def forward(self, logits, target):
+        z = _logits(logits, "SoftmaxCrossEntropy")
+        n, k = z.shape
+        labels = as_labels(target, n, k, "SoftmaxCrossEntropy")
+        rows = np.arange(n)
+        shifted = z - z.max(axis=1, keepdims=True)       # (n, k), every row's max is 0
+        e = np.exp(shifted)
+        total = e.sum(axis=1, keepdims=True)             # (n, 1), at least 1
+        self.probs = e / total
+        self.labels = labels
+        # -log softmax at the label = log(total) - shifted[label]
+        return float(np.mean(np.log(total[:, 0]) - shifted[rows, labels]))
+
+    def backward(self, dout=1.0):
+        require_forward(self.probs, "SoftmaxCrossEntropy")
+        dout = float(as_float_array(dout, "upstream gradient dout", "SoftmaxCrossEntropy"))
+        n = len(self.probs)
+        grad = self.probs.copy()
+        grad[np.arange(n), self.labels] -= 1.0           # probs - onehot
+        grad *= dout / n
+        return grad

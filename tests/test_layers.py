@@ -134,6 +134,34 @@ def test_sequential_refuses_things_that_are_not_layers():
         Sequential(Linear(2, 2, rng=0), companion.ReLU)
 
 
+def test_linear_backward_without_input_gradient_stores_the_same_parameter_gradients():
+    rng = np.random.default_rng(3)
+    layer = Linear(4, 3, rng=rng)
+    x, dout = rng.normal(size=(5, 4)), rng.normal(size=(5, 3))
+    layer.forward(x)
+    dx = layer.backward(dout)
+    grads = (layer.grad_W.copy(), layer.grad_b.copy())
+    layer.grad_W[...] = 0.0
+    assert layer.backward(dout, input_grad=False) is None
+    np.testing.assert_array_equal(layer.grad_W, grads[0])
+    np.testing.assert_array_equal(layer.grad_b, grads[1])
+    np.testing.assert_allclose(dx, dout @ layer.W.T)
+
+
+def test_sequential_backward_without_input_gradient_stops_at_the_first_parameterised_layer():
+    rng = np.random.default_rng(4)
+    model = Sequential(companion.ReLU(), Linear(3, 4, rng=rng), companion.Tanh(), Linear(4, 2, rng=rng))
+    x, dout = rng.normal(size=(6, 3)), rng.normal(size=(6, 2))
+    model.forward(x)
+    model.backward(dout)
+    expected = [g.copy() for _, g in model.parameters()]
+    model.zero_grad()
+    assert model.backward(dout, input_grad=False) is None
+    for want, (_, got) in zip(expected, model.parameters()):
+        np.testing.assert_array_equal(got, want)
+    assert Sequential(companion.ReLU()).backward(np.ones(2), input_grad=False) is None
+
+
 # --- every layer on minibatch shapes: batch size 1, odd sizes, random shapes ---------------------
 
 ACTIVATIONS = [companion.ReLU, companion.Sigmoid, companion.Tanh, companion.Identity]

@@ -32,6 +32,75 @@ def test_errors():
         MSELoss().forward(np.ones((2, 1)), np.array([[1.0], [np.nan]]))
 
 
+# --- softmax, log_softmax, SoftmaxCrossEntropy -------------------------------------------
+
+from companion import SoftmaxCrossEntropy, log_softmax, softmax  # noqa: E402
+
+
+def test_softmax_rows_are_probabilities_and_shift_invariant():
+    z = np.random.default_rng(1).normal(size=(5, 4))
+    p = softmax(z)
+    np.testing.assert_allclose(p.sum(axis=1), 1.0)
+    np.testing.assert_allclose(p, np.exp(z) / np.exp(z).sum(axis=1, keepdims=True))
+    np.testing.assert_allclose(softmax(z + 100.0), p)
+    np.testing.assert_allclose(log_softmax(z), np.log(p))
+
+
+def test_cross_entropy_value_and_gradient_with_labels_and_one_hot():
+    rng = np.random.default_rng(2)
+    z, labels = rng.normal(size=(6, 4)), rng.integers(0, 4, size=6)
+    onehot = np.eye(4)[labels]
+    loss = SoftmaxCrossEntropy()
+    value = loss.forward(z, labels)
+    assert value == pytest.approx(-np.mean(np.log(softmax(z)[np.arange(6), labels])))
+    grad = loss.backward()
+    np.testing.assert_allclose(grad, (softmax(z) - onehot) / 6)
+    assert SoftmaxCrossEntropy().forward(z, onehot) == pytest.approx(value)
+    assert SoftmaxCrossEntropy().forward(z, labels.astype(float)) == pytest.approx(value)
+    numeric = companion.numerical_gradient(lambda v: SoftmaxCrossEntropy().forward(v, labels), z)
+    assert companion.relative_error(grad, numeric) < 1e-7
+    np.testing.assert_allclose(loss.backward(2.0), 2 * grad)
+
+
+def test_cross_entropy_is_stable_for_huge_logits_without_warnings():
+    z = np.array([[1e4, -1e4, 0.0], [-1e4, -1e4, -1e4], [3.0, 1e4, -1e4]])
+    labels = np.array([1, 2, 1])
+    loss = SoftmaxCrossEntropy()
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        value = loss.forward(z, labels)
+        grad = loss.backward()
+        probs = softmax(z)
+        logp = log_softmax(z)
+    assert np.isfinite(value) and np.isfinite(grad).all() and np.isfinite(logp).all()
+    assert value == pytest.approx((2e4 + np.log(3) + 0.0) / 3)
+    np.testing.assert_allclose(probs[0], [1, 0, 0])
+    np.testing.assert_allclose(grad[0], [1 / 3, -1 / 3, 0])
+
+
+def test_cross_entropy_errors():
+    z = np.zeros((3, 4))
+    with pytest.raises(RuntimeError, match="SoftmaxCrossEntropy: backward"):
+        SoftmaxCrossEntropy().backward()
+    with pytest.raises(ValueError, match=r"label 4 at index 2 is out of range; expected labels in 0..3"):
+        SoftmaxCrossEntropy().forward(z, [0, 1, 4])
+    with pytest.raises(ValueError, match=r"label -1 at index 0 is out of range"):
+        SoftmaxCrossEntropy().forward(z, [-1, 1, 2])
+    with pytest.raises(ValueError, match=r"targets have shape \(2,\), expected labels of shape \(3,\) or one-hot rows of shape \(3, 4\)"):
+        SoftmaxCrossEntropy().forward(z, [0, 1])
+    with pytest.raises(ValueError, match=r"logits z have shape \(4,\), expected \(n, k\).*reshape\(1, -1\)"):
+        SoftmaxCrossEntropy().forward(np.zeros(4), [1])
+    with pytest.raises(ValueError, match="logits z contains NaN"):
+        SoftmaxCrossEntropy().forward(np.array([[0.0, np.nan]]), [0])
+    with pytest.raises(ValueError, match=r"one-hot targets must have a single 1 in each row and 0 elsewhere; row 1 is \[0.5, 0.5"):
+        SoftmaxCrossEntropy().forward(z, np.array([[1, 0, 0, 0], [0.5, 0.5, 0, 0], [0, 0, 0, 1]]))
+    with pytest.raises(ValueError, match="labels must be whole numbers, got 1.5 at index 1"):
+        SoftmaxCrossEntropy().forward(z, [0.0, 1.5, 2.0])
+    with pytest.raises(TypeError, match="targets must be integer labels or one-hot rows"):
+        SoftmaxCrossEntropy().forward(z, ["a", "b", "c"])
+    with pytest.raises(ValueError, match="softmax: logits z have shape"):
+        softmax(np.zeros((2, 2, 2)))
+
+
 @pytest.mark.parametrize("shape", [(1, 1), (1, 3), (7, 1), (5, 3)], ids=str)
 def test_gradient_on_minibatch_shapes_including_batch_size_1(shape):
     rng = np.random.default_rng(sum(shape))

@@ -1,0 +1,57 @@
+"""companion.plots: the figures have the artists the chapters rely on, and bad input fails clearly."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from companion import plot_confusion_matrix, plot_digits, plot_history
+
+
+def teardown_function():
+    plt.close("all")
+
+
+def test_plot_history_draws_training_and_validation_curves():
+    history = {"loss": [1.0, 0.5, 0.3], "accuracy": [0.5, 0.8, 0.9], "val_loss": [1.1, 0.6, 0.4],
+               "val_accuracy": [0.4, 0.7, 0.85]}
+    fig = plot_history(history, title="run")
+    loss_ax, acc_ax = fig.axes
+    assert [line.get_label() for line in loss_ax.lines] == ["training", "validation"]
+    np.testing.assert_array_equal(acc_ax.lines[1].get_ydata(), history["val_accuracy"])
+    np.testing.assert_array_equal(loss_ax.lines[0].get_xdata(), [1, 2, 3])
+    assert len(plot_history({"loss": [1.0, 0.5], "accuracy": [0.1, 0.2]}).axes[0].lines) == 1
+
+
+def test_plot_confusion_matrix_writes_every_count():
+    cm = np.array([[5, 1], [0, 7]])
+    fig = plot_confusion_matrix(cm)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert texts == ["5", "1", "0", "7"]
+    assert fig.axes[0].get_ylabel() == "true class"
+
+
+def test_plot_digits_reshapes_and_marks_mistakes_in_red():
+    images = np.random.default_rng(0).uniform(size=(12, 64))
+    fig = plot_digits(images, labels=np.arange(12) % 10, predictions=np.r_[np.arange(11) % 10, 3], ncols=5)
+    axes = [ax for ax in fig.axes if ax.images]
+    assert len(axes) == 12 and axes[0].images[0].get_array().shape == (8, 8)
+    assert axes[11].get_title() == "1 → 3" and axes[11].title.get_color() == "tab:red"
+    assert axes[0].title.get_color() == "black"
+    assert plot_digits(images[:3], labels=[1, 2, 3]).axes[0].get_title() == "1"
+
+
+def test_errors():
+    with pytest.raises(TypeError, match="plot_history: expected the dict fit returns"):
+        plot_history([1, 2])
+    with pytest.raises(ValueError, match="plot_confusion_matrix: expected a square matrix of integer counts"):
+        plot_confusion_matrix(np.ones((2, 3), dtype=int))
+    with pytest.raises(ValueError, match="plot_confusion_matrix: 3 class names for 2 classes"):
+        plot_confusion_matrix(np.eye(2, dtype=int), class_names="abc")
+    with pytest.raises(ValueError, match="plot_digits: images have 10 pixels, not a square"):
+        plot_digits(np.zeros((2, 10)))
+    with pytest.raises(ValueError, match="plot_digits: 1 labels for 2 images"):
+        plot_digits(np.zeros((2, 4)), labels=[1])
+    with pytest.raises(ValueError, match="plot_digits: images contains NaN"):
+        plot_digits(np.full((1, 4), np.nan))
+    with pytest.raises(ValueError, match="plot_digits: got no images"):
+        plot_digits(np.zeros((0, 4)))
