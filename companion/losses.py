@@ -64,6 +64,17 @@ def _logits(z, owner):
     return z
 
 
+def _shifted_exp(z):
+    """The pieces of every stable softmax of logits ``z`` (n, k).
+
+    Returns ``shifted = z - rowmax`` (n, k), every row's max 0; ``e = exp(shifted)``
+    (n, k), no entry above 1; and ``total``, the row sums of ``e`` (n, 1), each at least 1.
+    """
+    shifted = z - z.max(axis=1, keepdims=True)
+    e = np.exp(shifted)
+    return shifted, e, e.sum(axis=1, keepdims=True)
+
+
 def softmax(z):
     """Row-wise softmax of logits ``z`` (n, k): ``exp(z) / exp(z).sum(axis=1)``, shape (n, k).
 
@@ -71,9 +82,8 @@ def softmax(z):
     mathematically (the factor ``exp(-max)`` cancels) but keeps ``exp`` from
     overflowing: the largest exponent is ``exp(0) = 1``.
     """
-    z = _logits(z, "softmax")
-    e = np.exp(z - z.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
+    _, e, total = _shifted_exp(_logits(z, "softmax"))
+    return e / total
 
 
 def log_softmax(z):
@@ -83,9 +93,8 @@ def log_softmax(z):
     row maximum (the log-sum-exp trick): finite for any finite logits, even
     where the probability itself underflows to 0.
     """
-    z = _logits(z, "log_softmax")
-    shifted = z - z.max(axis=1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    shifted, _, total = _shifted_exp(_logits(z, "log_softmax"))
+    return shifted - np.log(total)
 
 
 class SoftmaxCrossEntropy:
@@ -121,9 +130,7 @@ class SoftmaxCrossEntropy:
         n, k = z.shape
         labels = as_labels(target, n, k, "SoftmaxCrossEntropy")
         rows = np.arange(n)
-        shifted = z - z.max(axis=1, keepdims=True)       # (n, k), every row's max is 0
-        e = np.exp(shifted)
-        total = e.sum(axis=1, keepdims=True)             # (n, 1), at least 1
+        shifted, e, total = _shifted_exp(z)              # (n, k), (n, k), (n, 1)
         self.probs = e / total
         self.labels = labels
         # -log softmax at the label = log(total) - shifted[label]
