@@ -11,6 +11,15 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum | cut -d' ' -f1)
 JB     := $(BIN)/jupyter-book
 
+# Reproducible round-off. numpy's AVX-512 kernels and OpenBLAS's per-CPU kernels add numbers in a
+# different order than their AVX2 versions, so a printed round-off error can read 7e-17 on one x86
+# machine and 2e-16 on another. On every x86 machine with AVX2, run the AVX2 paths, so the chapters'
+# outputs (checked cell by cell by nbval) are the same wherever the book is built and tested.
+ifeq ($(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && echo yes),yes)
+export NPY_ENABLE_CPU_FEATURES := X86_V3
+export OPENBLAS_CORETYPE := Haswell
+endif
+
 .PHONY: book test unit nbval strict-book browser twins lock clean bench
 
 $(STAMP): requirements.txt pyproject.toml
