@@ -36,6 +36,7 @@ derivative rules" (``out`` is the operation's result)::
     (new)         -x                  -dout
     (new)         x.sum(axis)         dout copied back along the summed axes
     (new)         x.mean(axis)        the same, divided by the number averaged
+    (new)         x.max(axis)         dout to the arg-max, 0 elsewhere (ties: the first)
     (new)         x.reshape(shape)    dout.reshape(x.shape)
     (new)         x.T, x.transpose()  dout transposed back
     (new)         x[index]            dout scattered into zeros of x's shape
@@ -339,6 +340,34 @@ class Tensor:
             return (np.full(x.shape, dout.reshape(kept) / count),)
 
         return _result(x.sum(axis=axes, keepdims=keepdims) / count, (self,), "mean", local_backward)
+
+    def max(self, axis=None, keepdims=False):
+        """Largest entry over ``axis``; its backward routes ``dout`` to the arg-max (the max gate).
+
+        Only the winning entry influenced the result, so it receives the whole
+        ``dout`` and every other entry gets 0. Ties: the gradient goes to the
+        *first* largest entry (the one ``np.argmax`` picks, in the order of the
+        reduced entries), as max pooling does. At a tie the max has no
+        derivative; any split of ``dout`` among the tied entries is an equally
+        valid subgradient (central differences give each of two tied entries 1/2).
+        """
+        x = self.data
+        axes = _axes(axis, x.ndim, "max")
+        reduced = tuple(range(x.ndim)) if axes is None else axes
+        if any(x.shape[a] == 0 for a in reduced) or x.size == 0:
+            raise ValueError(f"Tensor.max: no entries to compare (shape {x.shape}, axis {axis}); the max is undefined")
+        kept_axes = [a for a in range(x.ndim) if a not in reduced]
+        moved = x.transpose(kept_axes + list(reduced))            # the reduced axes last
+        flat = moved.reshape(moved.shape[:len(kept_axes)] + (-1,))
+        winner = np.zeros_like(flat)
+        np.put_along_axis(winner, flat.argmax(axis=-1)[..., None], 1.0, axis=-1)
+        mask = winner.reshape(moved.shape).transpose(np.argsort(kept_axes + list(reduced)))
+        kept = _kept_shape(x.shape, axes)
+
+        def local_backward(dout):     # the winner gets dout, every other entry 0
+            return (mask * dout.reshape(kept),)
+
+        return _result(x.max(axis=axes, keepdims=keepdims), (self,), "max", local_backward)
 
     # ------------------------------------------------------------ moving entries
 

@@ -96,7 +96,7 @@ def test_matmul_matches_finite_differences_for_vectors_matrices_and_stacks(sx, s
 
 @pytest.mark.parametrize("axis", [0, 1, -1, (0, 2), (2, 0), None])
 @pytest.mark.parametrize("keepdims", [False, True])
-@pytest.mark.parametrize("reduce", ["sum", "mean"])
+@pytest.mark.parametrize("reduce", ["sum", "mean", "max"])
 def test_reductions_over_any_axes(axis, keepdims, reduce):
     rng = np.random.default_rng(3)
     x = rng.normal(size=(2, 3, 4))
@@ -111,6 +111,21 @@ def test_reductions_over_any_axes(axis, keepdims, reduce):
 def test_indexing_scatters_gradients_and_adds_repeats(index):
     rng = np.random.default_rng(4)
     check_gradients(lambda t: t[index], rng.normal(size=(3, 4)), rng=rng)
+
+
+def test_max_routes_dout_to_the_winner_and_ties_to_the_first():
+    x = Tensor([[1.0, 5.0, 2.0], [7.0, 3.0, 7.0]])
+    out = x.max(axis=1)
+    np.testing.assert_array_equal(out.data, [5.0, 7.0])
+    out.backward(np.array([10.0, 20.0]))
+    np.testing.assert_array_equal(x.grad, [[0, 10, 0], [20, 0, 0]])   # the tie at 7: the first gets all
+    y = Tensor(np.array([[3.0, 1.0], [0.0, 3.0]]))
+    y.max().backward()                                               # over all entries: first in C order
+    np.testing.assert_array_equal(y.grad, [[1, 0], [0, 0]])
+    z = Tensor(np.arange(24.0).reshape(2, 3, 4)[:, ::-1])            # winners at different places
+    z.max(axis=(0, 2), keepdims=True).backward(np.ones((1, 3, 1)))
+    np.testing.assert_array_equal(np.argwhere(z.grad), [[1, 0, 3], [1, 1, 3], [1, 2, 3]])
+    assert Tensor(4.0).max().item() == 4.0
 
 
 def test_indexing_with_a_repeated_index_adds_the_gradients():
@@ -325,6 +340,8 @@ def test_errors_name_the_operation_and_what_was_expected():
         a.sum(axis=2)
     with pytest.raises(TypeError, match="axis must be None, an int or a tuple"):
         a.mean(axis=1.0)
+    with pytest.raises(ValueError, match=r"Tensor.max: no entries to compare \(shape \(0, 3\)"):
+        Tensor(np.ones((0, 3))).max(axis=0)
     with pytest.raises(ValueError, match="repeats an axis"):
         a.sum(axis=(0, -2))
     with pytest.raises(ValueError, match=r"Tensor.reshape: cannot reshape shape \(2, 3\) into \(4,\)"):
