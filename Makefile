@@ -58,8 +58,9 @@ browser: $(STAMP)
 twins: $(STAMP)
 	$(BIN)/python tools/twins.py
 
+# Benchmarks run on the machine's own fastest kernels (AVX-512 where it has them), as PyTorch does.
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run.py
+	env -u NPY_ENABLE_CPU_FEATURES -u OPENBLAS_CORETYPE $(BIN)/python benchmarks/run.py
 
 lock:
 	rm -rf .lock-venv

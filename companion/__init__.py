@@ -29,6 +29,7 @@ module          what it holds                                 chapter
                 plot_digits                                   Training a digit classifier
 ``checks``      check_layer, check_gradient, check_answer:    Preface ("Using companion");
                 homework checkers that print a verdict        every chapter's exercises
+``answers``     the registered answers of the exercises       every chapter's exercises
 ``autodiff``    Tensor: reverse-mode automatic                Automatic differentiation
                 differentiation
 ==============  ============================================  =====================================
@@ -53,6 +54,7 @@ from .datasets import download_mnist, load_digits, load_mnist, read_idx
 from .training import evaluate, fit
 from .plots import plot_confusion_matrix, plot_digits, plot_history
 from .viz import Graph, draw_graph, to_mermaid, trace
+from . import answers  # noqa: F401  (registers every exercise's answer for check_answer)
 
 __version__ = "0.1.0"
 

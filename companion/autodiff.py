@@ -424,6 +424,15 @@ class Tensor:
 
         return _result(np.array(out, dtype=np.float64), (self,), "[ ]", local_backward)
 
+    # --------------------------------------------- Part V (Deep networks) operations
+
+
+    # ---------------------------------------------- Part VI (Convolution) operations
+
+
+    # ------------------------------------ Part VII (Sequences and attention) operations
+
+
     # ---------------------------------------------------------------- backward
 
     def backward(self, grad=None):

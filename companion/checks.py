@@ -25,7 +25,8 @@ The numerical gradients come from ``companion.gradcheck`` (central
 differences); an entry counts as wrong when it differs from the numerical
 value by more than ``rtol`` relative to their size and more than ``atol``.
 
-Chapters add the answers of their exercises with ``register_answer``.
+Chapters add the answers of their exercises with ``register_answer``; the answers
+themselves live in ``companion.answers``, one section per part of the book.
 """
 
 import inspect
@@ -37,10 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._validate import as_float_array, as_output
-from .autodiff import Tensor
-from .functions import Plus1, Power, ReLU, Square, Tanh
 from .gradcheck import numerical_gradient, numerical_parameter_gradient, relative_error
-from .layers import AddLayer, MulLayer, SubLayer
 
 RTOL = 1e-6  # a correct float64 backward is typically within 1e-9 of central differences
 ATOL = 1e-8  # below this, differences are round-off in the numerical gradient
@@ -654,80 +652,3 @@ def _check_layer_answer(entry, answer, verbose):
         "forward computes the right function, and backward agrees with",
         f"numerical gradients; max relative error {result.max_error:.0e}.",
     ], True, result.max_error, verbose)
-
-
-# Answers of the exercises of the chapters, in book order. Each value is computed with companion's
-# nodes; tests/test_checks.py recomputes it independently (numerical derivatives, closed forms).
-
-
-def _chain_hand():  # p(x) = (2x - 1)^3 at x = 1: u = 2x - 1, p = u^3
-    cube = Power(3)
-    return cube(2 * 1.0 - 1), cube.backward(1.0) * 2  # du/dx = 2
-
-
-def _chain_cube():  # (x + 1)^3 at x = -3
-    plus1, cube = Plus1(), Power(3)
-    value = cube(plus1(-3.0))
-    return value, plus1.backward(cube.backward(1.0))
-
-
-def _chain_bug():  # the buggy Square multiplies dout by 2y (its output) instead of 2u
-    y = Square()(Plus1()(3.0))
-    return (2 * y * 1.0,)
-
-
-def _fruit_bill(discount=0.0):
-    """The fruit bill of 'Computational graphs', with an optional discount; returns the graph's numbers."""
-    mul_apple, mul_orange, add, sub, mul_tax = MulLayer(), MulLayer(), AddLayer(), SubLayer(), MulLayer()
-    all_price = add.forward(mul_apple.forward(100, 2), mul_orange.forward(150, 3))
-    bill = mul_tax.forward(sub.forward(all_price, discount), 1.1)
-    dbefore_tax, _ = mul_tax.backward(1.0)
-    dall_price, ddiscount = sub.backward(dbefore_tax)
-    dapple_price, dorange_price = add.backward(dall_price)
-    dorange, _ = mul_orange.backward(dorange_price)
-    return dict(bill=bill, dall_price=dall_price, dapple_price=dapple_price, ddiscount=ddiscount, dorange=dorange)
-
-
-def _local_tanh():
-    tanh = Tanh()
-    tanh(0.5)
-    return (tanh.backward(1.0),)
-
-
-def _local_kink():
-    relu = ReLU()
-    central = numerical_gradient(relu.forward, 0.0)
-    relu.forward(0.0)
-    return central, relu.backward(1.0)
-
-
-def _autodiff_shares():  # f(x, y) = (x + y) x at x = 2, y = 3
-    x, y = Tensor(2.0), Tensor(3.0)
-    ((x + y) * x).backward()
-    return float(x.grad), float(y.grad)
-
-
-register_answer("ex-chain-hand", "chain_rule", names=("p(1)", "p'(1)"), compute=_chain_hand,
-                hint="with u = 2x - 1, p'(x) = dp/du * du/dx; do not forget du/dx")
-register_answer("ex-chain-cube", "chain_rule", names=("value", "derivative"), compute=_chain_cube,
-                hint="at x = -3, u = x + 1 is negative; the local derivative of u**3 is 3u**2")
-register_answer("ex-chain-bug", "chain_rule", names=("h'(3)",), compute=_chain_bug,
-                hint="the buggy backward multiplies by 2 * self.y, and self.y is the output of the square")
-register_answer("ex-graph-hand", "computational_graphs", names=("d/d apple_price", "d/d all_price"),
-                compute=lambda: (_fruit_bill()["dapple_price"], _fruit_bill()["dall_price"]),
-                hint="a multiplication node passes the other input; an addition node passes dout unchanged")
-register_answer("ex-graph-sub", "computational_graphs", names=("bill", "d/d discount"),
-                compute=lambda: (_fruit_bill(50.0)["bill"], _fruit_bill(50.0)["ddiscount"]),
-                hint="the local derivatives of x - y are 1 and -1; the discount is subtracted before the tax")
-register_answer("ex-graph-experiment", "computational_graphs", names=("change",),
-                compute=lambda: (_fruit_bill()["dorange"],),
-                hint="the predicted change is the derivative with respect to the orange price, times 1 yen")
-register_answer("ex-local-tanh", "local_derivatives", names=("derivative",), compute=_local_tanh,
-                hint="the derivative of tanh at x is 1 - tanh(x)**2; evaluate it at x = 0.5")
-register_answer("ex-local-softplus", "local_derivatives", reference=lambda x: np.logaddexp(0.0, x),
-                hint="softplus is y = ln(1 + exp(x)); its derivative is an old friend from the sigmoid section")
-register_answer("ex-local-kink", "local_derivatives", names=("central difference", "backward"),
-                compute=_local_kink,
-                hint="the central difference at 0 averages the slopes on both sides; backward uses a convention")
-register_answer("ex-autodiff-shares", "autodiff", names=("df/dx", "df/dy"), compute=_autodiff_shares,
-                hint="x feeds both the addition and the multiplication: add the two paths' shares")
