@@ -32,9 +32,15 @@ module          what it holds                                 chapter
 ``answers``     the registered answers of the exercises       every chapter's exercises
 ``autodiff``    Tensor: reverse-mode automatic                Automatic differentiation
                 differentiation
+``conv``        Conv2d, MaxPool2d, AvgPool2d, Flatten,        Convolution backward by hand;
+                im2col, col2im: layers on images              im2col: convolution as a matrix
+                (n, c, h, w)                                  product; A CNN on the digits
+``models``      digits_mlp, digits_cnn: the book's networks   Training a digit classifier;
+                for the 8x8 digits                            A CNN on the digits
 ==============  ============================================  =====================================
 
-Conventions: float64 everywhere; a minibatch is row-major, shape ``(n, features)``;
+Conventions: float64 everywhere; a minibatch is row-major, shape ``(n, features)``
+(images: ``(n, channels, height, width)``);
 ``forward`` caches what ``backward(dout)`` needs; bad input raises ``TypeError``
 or ``ValueError`` naming the layer, what it got and what it expected;
 ``backward`` before ``forward`` raises ``RuntimeError``.
@@ -54,6 +60,8 @@ from .datasets import download_mnist, load_digits, load_mnist, read_idx
 from .training import evaluate, fit
 from .plots import plot_confusion_matrix, plot_digits, plot_history
 from .viz import Graph, draw_graph, to_mermaid, trace
+from .conv import AvgPool2d, Conv2d, Flatten, MaxPool2d, col2im, im2col  # part VI
+from .models import digits_cnn, digits_mlp
 from . import answers  # noqa: F401  (registers every exercise's answer for check_answer)
 
 __version__ = "0.1.0"
@@ -69,4 +77,6 @@ __all__ = [
     "AdaGrad", "Adam", "Momentum", "Optimizer", "RMSProp", "SGD", "SoftmaxCrossEntropy", "accuracy",
     "confusion_matrix", "download_mnist", "evaluate", "fit", "load_digits", "load_mnist", "log_softmax",
     "plot_confusion_matrix", "plot_digits", "plot_history", "read_idx", "softmax",
+    # convolution (part VI)
+    "AvgPool2d", "Conv2d", "Flatten", "MaxPool2d", "col2im", "digits_cnn", "digits_mlp", "im2col",
 ]

@@ -50,6 +50,13 @@ def positive_int(value, name, owner):
     return int(value)
 
 
+def non_negative_int(value, name, owner):
+    """Return ``value`` as an int, or raise ``ValueError`` unless it is an integer >= 0 (bools refused)."""
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"{owner}: {name} must be a non-negative integer, got {value!r}")
+    return int(value)
+
+
 def require_forward(cached, owner):
     """Raise ``RuntimeError`` when backward is called before forward."""
     if cached is None:

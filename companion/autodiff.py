@@ -40,6 +40,9 @@ derivative rules" (``out`` is the operation's result)::
     (new)         x.reshape(shape)    dout.reshape(x.shape)
     (new)         x.T, x.transpose()  dout transposed back
     (new)         x[index]            dout scattered into zeros of x's shape
+    Part VI       x.im2col(k, s, p)   col2im(dout): each patch entry back to its pixel, overlaps add
+    Part VI       x.conv2d(W, b)      (composite: im2col, @, +, reshape, transpose)
+    Part VI       x.max_pool2d(k, s)  (composite: im2col, reshape, max over each window)
 
 Broadcasting: the elementwise operations follow numpy's rules, so a bias of
 shape ``(k,)`` adds to every row of an ``(n, k)`` tensor. ``local_backward``
@@ -74,7 +77,8 @@ import math
 
 import numpy as np
 
-from ._validate import as_float_array, check_shape, sum_to_shape
+from . import conv as _conv
+from ._validate import as_float_array, check_shape, non_negative_int, positive_int, sum_to_shape
 
 
 class Tensor:
@@ -428,6 +432,65 @@ class Tensor:
 
 
     # ---------------------------------------------- Part VI (Convolution) operations
+
+    def im2col(self, kernel_size, stride=1, padding=0):
+        """Unfold images (n, c, h, w) into one row per patch, (n*oh*ow, c*k*k), as ``companion.conv.im2col``.
+
+        Every entry of the result is a copy of one pixel (or of a zero of the
+        padding), so backward sends each entry's ``dout`` back to its pixel,
+        and a pixel that lies in several patches gets the sum: ``col2im``.
+        """
+        x = self.data
+        owner = "Tensor.im2col"
+        if x.ndim != 4:
+            raise ValueError(f"{owner}: the tensor has shape {x.shape}, expected images (n, c, height, width)")
+        k = positive_int(kernel_size, "kernel_size", owner)
+        s = positive_int(stride, "stride", owner)
+        p = non_negative_int(padding, "padding", owner)
+        col = _conv._im2col(x, k, s, p, owner)
+
+        def local_backward(dout):     # each copy returns its dout to its pixel; overlapping patches add
+            return (_conv._col2im(dout, x.shape, k, s, p),)
+
+        return _result(col, (self,), "im2col", local_backward)
+
+    def conv2d(self, W, b=None, stride=1, padding=0):
+        """Convolution of images (n, c_in, h, w) with kernels ``W`` (c_out, c_in, k, k) and biases ``b`` (c_out,).
+
+        The same numbers as ``companion.conv.Conv2d``: im2col, a matrix
+        product, the bias, and reshapes back to (n, c_out, oh, ow). It is built
+        from operations the engine already differentiates, so it needs no
+        backward of its own.
+        """
+        W = _lift(W)
+        if W.ndim != 4 or W.shape[2] != W.shape[3] or self.ndim != 4 or W.shape[1] != self.shape[1]:
+            raise ValueError(
+                f"Tensor.conv2d: images of shape {self.shape} and kernels of shape {W.shape}; expected "
+                f"(n, c_in, height, width) and (c_out, c_in, k, k) with the same c_in"
+            )
+        c_out, _, k, _ = W.shape
+        oh, ow = _conv.output_shape(self.shape[2:], k, stride, padding, "Tensor.conv2d")
+        col = self.im2col(k, stride, padding)                    # (n*oh*ow, c_in*k*k)
+        out = col @ W.reshape(c_out, -1).T                       # (n*oh*ow, c_out)
+        if b is not None:
+            out = out + b
+        return out.reshape(self.shape[0], oh, ow, c_out).transpose(0, 3, 1, 2)   # (n, c_out, oh, ow)
+
+    def max_pool2d(self, kernel_size, stride=None):
+        """Max pooling of images (n, c, h, w), as ``companion.conv.MaxPool2d`` without padding.
+
+        Built from ``im2col`` and ``max``: each window's entries of one channel
+        are a row, and ``max`` over the row routes ``dout`` to its arg-max (the
+        max gate; ties to the first, as the layer does).
+        """
+        if self.ndim != 4:
+            raise ValueError(f"Tensor.max_pool2d: the tensor has shape {self.shape}, expected images (n, c, height, width)")
+        k = positive_int(kernel_size, "kernel_size", "Tensor.max_pool2d")
+        s = k if stride is None else stride
+        n, c = self.shape[:2]
+        oh, ow = _conv.output_shape(self.shape[2:], k, s, 0, "Tensor.max_pool2d")
+        rows = self.im2col(k, s).reshape(n * oh * ow, c, k * k)   # one window of one channel per row
+        return rows.max(axis=2).reshape(n, oh, ow, c).transpose(0, 3, 1, 2)
 
 
     # ------------------------------------ Part VII (Sequences and attention) operations

@@ -44,6 +44,8 @@ RTOL = 1e-6  # a correct float64 backward is typically within 1e-9 of central di
 ATOL = 1e-8  # below this, differences are round-off in the numerical gradient
 LAYER_SIZES = ((1, 3, 2), (4, 5, 3), (3, 2, 4))  # (batch n, in_features, out_features) per trial
 ELEMENTWISE_SHAPES = ((1, 3), (4, 5), (3, 2))  # input shapes per trial for layers without sizes
+CONV_SIZES = ((1, 1, 2, 3), (3, 2, 3, 2), (2, 3, 2, 1))  # (batch n, in_channels, out_channels, kernel_size)
+IMAGE_OUTPUTS = ((2, 3), (3, 2), (1, 2))  # output (height, width) of an image layer, per trial
 KINK = 0.01  # random inputs stay this far from 0, where ReLU-like functions have a kink
 _THIS_DIR = os.path.dirname(os.path.abspath(__file__))
 _NUMPY_DIR = os.path.dirname(np.__file__)
@@ -146,6 +148,8 @@ def _exception_hint(what, exc):
 def _shape_hint(got, expected):
     if len(got) == 2 and got == expected[::-1]:
         return "it is transposed: a gradient has the shape of what it is the gradient of"
+    if len(got) == 4 and got == (expected[1], expected[0], *expected[2:]):
+        return "its first two axes are swapped: W has shape (c_out, c_in, k, k), and so has grad_W"
     if len(got) == len(expected) + 1 and got[1:] == expected:
         return ("it still has the batch axis: a parameter that every sample shares gets the sum of "
                 "the samples' gradients, e.g. grad_b = dout.sum(axis=0)")
@@ -184,6 +188,9 @@ def _value_hint(yours, numeric, batch, fallback):
                 f"multiplies by n (the loss's gradient already carries the 1/n)")
     if yours.ndim == 2 and close(yours.T, numeric):
         return "yours is the transpose of the right gradient"
+    if yours.ndim == 4 and close(yours.reshape(-1), numeric.reshape(len(numeric), -1).T.reshape(-1)):
+        return ("the right numbers in the wrong places: the (c_in*k*k, c_out) matrix col.T @ dout_col was "
+                "reshaped to (c_out, c_in, k, k) without being transposed first")
     return fallback
 
 
@@ -248,11 +255,13 @@ def _plan(layer, input_shapes, args, seed):
         def make(sizes):
             return layer
     elif args is not None or _required_args(layer) == 0:
+        takes_rng = args and "rng" in _parameter_names(layer)
+
         def make(sizes):
-            return layer(*(args or ()))
+            return layer(*(args or ()), rng=seed) if takes_rng else layer(*(args or ()))
         probe = None
-    elif _required_args(layer) == 2:
-        sized, takes_rng = True, "rng" in inspect.signature(layer).parameters
+    elif _required_args(layer) == 2 or _is_conv_class(layer):
+        sized, takes_rng = True, "rng" in _parameter_names(layer)
 
         def make(sizes):
             return layer(*sizes, rng=seed) if takes_rng else layer(*sizes)
@@ -261,20 +270,71 @@ def _plan(layer, input_shapes, args, seed):
         raise _Failed(
             f"cannot create a {layer.__name__}: its constructor needs "
             + ("a variable number of arguments" if needs is None else f"{needs} arguments"),
-            "hint: check_layer creates a class with no arguments or with (in_features, out_features); "
-            "for other constructors pass args=(...), or pass an instance",
+            "hint: check_layer creates a class with no arguments, with (in_features, out_features), or "
+            "with (in_channels, out_channels, kernel_size); for other constructors pass args=(...), or "
+            "pass an instance",
         )
     if input_shapes is not None:
         trials = [_shapes(s) for s in input_shapes]
+        if sized and _is_conv_class(layer):
+            return make, [((s[0][1], CONV_SIZES[k % 3][1], CONV_SIZES[k % 3][2]), s) for k, s in enumerate(trials)]
         return make, [((s[0][-1], LAYER_SIZES[k % 3][2]) if sized else None, s) for k, s in enumerate(trials)]
+    if sized and _is_conv_class(layer):
+        trials = []
+        for k, (n, c_in, c_out, kernel) in enumerate(CONV_SIZES):
+            sizes = (c_in, c_out, kernel)
+            trials.append((sizes, (_image_shape(_make(make, sizes, layer), n, k),)))
+        return make, trials
     if sized:
         return make, [((d_in, d_out), ((n, d_in),)) for n, d_in, d_out in LAYER_SIZES]
     if probe is None:
         probe = _make(make, None, layer)
+    if _image_shape(probe, 1, 0) is not None:
+        return make, [(None, (_image_shape(probe, n, k),)) for k, (n, _, _, _) in enumerate(CONV_SIZES)]
     width = _input_width(probe)
     if width is not None:
         return make, [(None, ((n, width),)) for n, _, _ in LAYER_SIZES]
     return make, [(None, (shape,)) for shape in ELEMENTWISE_SHAPES]
+
+
+def _parameter_names(cls):
+    try:
+        return inspect.signature(cls).parameters
+    except (TypeError, ValueError):
+        return {}
+
+
+def _is_conv_class(cls):
+    """A class whose constructor starts (in_channels, out_channels, kernel_size), like companion's Conv2d."""
+    return list(_parameter_names(cls))[:3] == ["in_channels", "out_channels", "kernel_size"]
+
+
+def _image_shape(layer, n, trial):
+    """An input shape (n, c, h, w) that fits an image layer exactly, or None for other layers.
+
+    A convolution is recognised by its 4-D weights ``W`` (c_out, c_in, k, k),
+    a pooling layer by an int ``kernel_size`` (2 channels). Its ``stride``
+    (default 1, or the kernel size for pooling) and ``padding`` (default 0)
+    attributes are read, and the height and width are chosen to give the
+    output size of the trial (a different one per axis, so that a mix-up of
+    rows and columns shows).
+    """
+    weights = getattr(layer, "W", None)
+    if isinstance(weights, np.ndarray) and weights.ndim == 4:
+        channels, kernel, stride = weights.shape[1], weights.shape[2], getattr(layer, "stride", 1)
+    elif isinstance(getattr(layer, "kernel_size", None), (int, np.integer)):
+        channels, kernel = 2, int(layer.kernel_size)
+        stride = getattr(layer, "stride", None) or kernel
+    else:
+        return None
+    padding = getattr(layer, "padding", 0)
+    if not all(isinstance(v, (int, np.integer)) and v >= 0 for v in (stride, padding)) or stride == 0:
+        return None
+    sizes = []
+    for out in IMAGE_OUTPUTS[trial % 3]:
+        out = max(out, -((kernel - 2 * padding - 1) // stride) + 1)  # an input of at least one pixel
+        sizes.append((out - 1) * stride + kernel - 2 * padding)
+    return (n, channels, *sizes)
 
 
 def _input_width(layer):
@@ -534,6 +594,7 @@ class ExerciseAnswer:
     compute: object = None
     reference: object = None
     domain: tuple = None
+    layer_args: tuple = None
     rtol: float = 1e-3  # answers worked out by hand are right to about 3 significant digits
     atol: float = 1e-6
 
@@ -546,13 +607,17 @@ ANSWERS = {}
 
 
 def register_answer(label, chapter, *, hint, names=(), compute=None, reference=None, domain=None,
-                    rtol=1e-3, atol=1e-6):
+                    layer_args=None, rtol=1e-3, atol=1e-6):
     """Add the answer to the exercise ``label`` of ``chapter`` (the chapter's file name).
 
     Numeric answers: ``names`` (what is asked, in order) and ``compute``, a
     function returning their values computed with companion. Layer answers:
-    ``reference``, the elementwise function the layer's forward must compute.
-    ``hint`` is shown when an answer is wrong; it must not give the answer away.
+    ``reference``, the elementwise function the layer's forward must compute;
+    for a layer with parameters, ``layer_args`` (a tuple of constructor
+    argument tuples: the student's class is checked once per tuple) and
+    ``reference(x, layer)``, the output the layer must compute from ``x`` and
+    its own parameters. ``hint`` is shown when an answer is wrong; it must
+    not give the answer away.
     """
     if label in ANSWERS:
         raise ValueError(f"register_answer: an answer for {label!r} is already registered")
@@ -560,7 +625,9 @@ def register_answer(label, chapter, *, hint, names=(), compute=None, reference=N
         raise ValueError(f"register_answer: {label!r} needs exactly one of compute (with names) or reference")
     if compute is not None and not names:
         raise ValueError(f"register_answer: {label!r} has compute but no names for its values")
-    ANSWERS[label] = ExerciseAnswer(label, chapter, hint, tuple(names), compute, reference, domain, rtol, atol)
+    layer_args = None if layer_args is None else tuple(tuple(args) for args in layer_args)
+    ANSWERS[label] = ExerciseAnswer(label, chapter, hint, tuple(names), compute, reference, domain, layer_args,
+                                    rtol, atol)
     return ANSWERS[label]
 
 
@@ -634,21 +701,30 @@ def _given_values(entry, answer):
 
 def _check_layer_answer(entry, answer, verbose):
     title = f"check_answer({entry.label!r})"
-    result = check_layer(answer, domain=entry.domain, verbose=False)
-    if not result:
-        lines = result.message.splitlines()
-        return _finish(f"{title}: not yet. {lines[0]}",
-                       [line.strip() for line in lines[1:]] + [f"exercise hint: {entry.hint}"], False, None, verbose)
-    layer = answer() if isinstance(answer, type) else answer
+    configs = entry.layer_args if entry.layer_args and isinstance(answer, type) else (None,)
+    errors = []
+    for args in configs:
+        result = check_layer(answer, args=args, domain=entry.domain, verbose=False)
+        if not result:
+            lines = result.message.splitlines()
+            made = f" ({_name(answer)}{args})" if args else ""
+            return _finish(f"{title}: not yet. {lines[0]}{made}",
+                           [line.strip() for line in lines[1:]] + [f"exercise hint: {entry.hint}"], False, None,
+                           verbose)
+        errors.append(result.max_error)
+    make, _ = _plan(answer, None, configs[0], 0)
+    layer = _make(make, None, answer)
     forward, _ = _forward_method(layer)
-    x = _random_input((3, 4), np.random.default_rng(1), entry.domain)
+    x = _random_input(_image_shape(layer, 2, 0) or (3, 4), np.random.default_rng(1), entry.domain)
+    expected = entry.reference(x, layer) if entry.layer_args else entry.reference(x)
     try:
         _compare("forward's output", _as_numbers(forward(x.copy()), "forward's output"),
-                 np.asarray(entry.reference(x)), 1e-9, 1e-12, hint=entry.hint, other="expected")
+                 np.asarray(expected), 1e-9, 1e-12, hint=entry.hint, other="expected")
     except _Failed as failure:
         return _finish(f"{title}: not yet. backward is consistent with forward, but forward computes "
                        f"the wrong function.", failure.lines, False, None, verbose)
+    shapes = f" in {len(configs)} configurations" if len(configs) > 1 else ""
     return _finish(f"{title}: correct.", [
         "forward computes the right function, and backward agrees with",
-        f"numerical gradients; max relative error {result.max_error:.0e}.",
-    ], True, result.max_error, verbose)
+        f"numerical gradients{shapes}; max relative error {max(errors):.0e}.",
+    ], True, max(errors), verbose)

@@ -15,6 +15,9 @@ is the same without names, the ``(param, grad)`` pairs optimizers update.
 same objects, so a list of pairs taken once stays valid).
 """
 
+import functools
+import inspect
+
 import numpy as np
 
 from ._validate import as_float_array, as_output, check_shape, positive_int, require_forward, sum_to_shape
@@ -235,7 +238,7 @@ class Sequential:
             stop = with_params[0]
         for i in reversed(range(stop, len(self.layers))):
             layer = self.layers[i]
-            skip_dx = not input_grad and i == stop and isinstance(layer, (Linear, Sequential))
+            skip_dx = not input_grad and i == stop and _takes_input_grad(type(layer))
             try:
                 dout = layer.backward(dout, input_grad=False) if skip_dx else layer.backward(dout)
             except (ValueError, TypeError, RuntimeError) as err:
@@ -256,6 +259,15 @@ class Sequential:
     def zero_grad(self):
         for _, _, grad in self.named_parameters():
             grad[...] = 0.0
+
+
+@functools.lru_cache(maxsize=None)
+def _takes_input_grad(cls):
+    """Whether ``cls.backward`` accepts ``input_grad`` (Linear, Sequential, Conv2d: layers whose dx costs a product)."""
+    try:
+        return "input_grad" in inspect.signature(cls.backward).parameters
+    except (TypeError, ValueError, AttributeError):
+        return False
 
 
 def _located(err, i, layer):

@@ -28,14 +28,20 @@ from .losses import SoftmaxCrossEntropy
 def _data(model, x, t, owner, what):
     """Check a data set once, up front: x (n, d) finite floats, t labels for the model's k outputs."""
     x = as_float_array(x, f"{what} inputs x", owner)
-    if x.ndim != 2 or len(x) == 0:
-        raise ValueError(f"{owner}: {what} inputs x have shape {x.shape}, expected (n, features) with n >= 1")
-    k = np.shape(model.forward(x[:1]))[-1]
+    if x.ndim < 2 or len(x) == 0:
+        raise ValueError(f"{owner}: {what} inputs x have shape {x.shape}, expected (n, features) with n >= 1 "
+                         f"(or (n, c, height, width) images for a convolutional network)")
+    try:
+        k = np.shape(model.forward(x[:1]))[-1]
+    except (ValueError, TypeError) as err:  # the model says what it expected
+        raise type(err)(f"{owner}: the model cannot take {what} inputs x of shape {x.shape}: {err}") from None
     return x, as_labels(t, len(x), k, f"{owner} ({what} targets)")
 
 
 def evaluate(model, x, t, loss=None, batch_size=1000):
     """Mean loss and accuracy of ``model`` on inputs ``x`` (n, d) and targets ``t``: ``(loss, accuracy)``.
+
+    Images ``(n, c, h, w)`` work too (as in ``fit``, the first axis counts the samples).
 
     ``loss`` defaults to ``SoftmaxCrossEntropy()``; the data go through the
     model in chunks of ``batch_size`` rows, which bounds memory.
@@ -54,6 +60,9 @@ def evaluate(model, x, t, loss=None, batch_size=1000):
 def fit(model, x, t, *, optimizer, loss=None, epochs=10, batch_size=32, rng=0, validation=None, progress=True,
         blas_threads=1):
     """Train ``model`` on inputs ``x`` (n, d) and targets ``t`` (labels (n,) or one-hot (n, k)).
+
+    ``x`` may have more axes, ``(n, c, h, w)`` images for a convolutional
+    network: the first axis always counts the samples.
 
     Every epoch visits the samples in a new random order drawn from ``rng``
     (an int seed or a Generator: the same seed gives the same run) in
