@@ -12,9 +12,11 @@ import numpy as np
 
 from .autodiff import Tensor
 from .checks import register_answer
+from .conv import col2im, conv2d_loops, im2col
 from .functions import Plus1, Power, ReLU, Square, Tanh
 from .gradcheck import numerical_gradient
 from .layers import AddLayer, MulLayer, SubLayer
+from .models import digits_cnn
 
 # --- Parts I-IV: Derivatives on graphs, Networks in matrix form, Learning, Automation -------------
 
@@ -94,6 +96,76 @@ register_answer("ex-autodiff-shares", "autodiff", names=("df/dx", "df/dy"), comp
 
 
 # --- Part VI: Convolution -------------------------------------------------------------------------
+
+def _conv_hand():  # the 1-D example: u_a = x_a w_0 + x_(a+1) w_1, L = sum_a g_a u_a
+    x, w = Tensor([1.0, 2.0, -1.0, 3.0]), Tensor([2.0, -1.0])
+    g = [1.0, 0.0, -2.0]
+    loss = sum(g[a] * (x[a] * w[0] + x[a + 1] * w[1]) for a in range(3))
+    loss.backward()
+    return (*w.grad, *x.grad)
+
+
+def _patch_counts():  # how many 3x3 patches (padding 1, stride 1) of an 8x8 image hold a pixel
+    counts = col2im(np.ones((64, 9)), (1, 1, 8, 8), 3, 1, 1)[0, 0]
+    return counts[0, 0], counts[0, 4], counts[4, 4]
+
+
+def _im2col_shapes():  # Conv2d(16, 32, 3, padding=1) on 32 images of 4x4
+    col = im2col(np.zeros((32, 16, 4, 4)), 3, 1, 1)
+    c_out = 32
+    return col.shape[0], col.shape[1], col.shape[0] * col.shape[1] * c_out
+
+
+def _cnn_params():
+    net = digits_cnn(0)
+    sizes = [sum(param.size for _, param, _ in layer.named_parameters())
+             for layer in net.layers if hasattr(layer, "named_parameters")]
+    return tuple(sizes)
+
+
+def _receptive_field():
+    """Side of the input square one interior unit sees, after conv2 and after pool2 (digits_cnn's geometry).
+
+    One channel, all weights 1, a 2x2 pool as a stride-2 convolution of weights 1/4: every path from a
+    pixel to the unit then carries a positive gradient, so the nonzero entries of dunit/dx are its field.
+    """
+    three, pool = np.ones((1, 1, 3, 3)), np.full((1, 1, 2, 2), 0.25)
+    stages = [(three, 1, 1), (pool, 2, 0), (three, 1, 1), (pool, 2, 0)]
+    sides = []
+    for depth in (3, 4):                                      # after conv2, after the second pool
+        x = Tensor(np.ones((1, 1, 24, 24)))
+        out = x
+        for kernel, stride, padding in stages[:depth]:
+            out = out.conv2d(kernel, stride=stride, padding=padding)
+        middle = out.shape[2] // 2
+        out[0, 0, middle, middle].backward()
+        rows = np.flatnonzero(x.grad[0, 0].sum(axis=1))
+        sides.append(rows[-1] - rows[0] + 1)
+    return tuple(sides)
+
+
+register_answer("ex-conv-hand", "conv_backward",
+                names=("dL/dw0", "dL/dw1", "dL/dx0", "dL/dx1", "dL/dx2", "dL/dx3"), compute=_conv_hand,
+                hint="dL/dw_alpha adds g_a x_(a+alpha) over the outputs a; dL/dx_phi adds g_a w_alpha over the "
+                     "pairs with a + alpha = phi (an end pixel is in one window only)")
+register_answer("ex-conv-backward", "conv_backward",
+                reference=lambda x, layer: conv2d_loops(x, layer.W, layer.b, layer.stride, layer.padding),
+                layer_args=((2, 3, 3), (2, 3, 3, 2, 1), (3, 2, 2, 2, 0)),
+                hint="grad_W correlates the (padded) input with dout; dx sends dout back through every weight "
+                     "that touched the pixel: a full convolution with the kernel turned by 180 degrees, and a "
+                     "pixel in several windows adds every window's share")
+register_answer("ex-im2col-shapes", "im2col", names=("rows of col", "columns of col", "multiplications"),
+                compute=_im2col_shapes,
+                hint="one row per output pixel of every image; one column per kernel entry of every input channel")
+register_answer("ex-im2col-count", "im2col", names=("corner", "edge middle", "centre"), compute=_patch_counts,
+                hint="count the 3x3 windows of the padded image that contain the pixel, or run col2im on ones")
+register_answer("ex-cnn-params", "cnn_digits", names=("conv1", "conv2", "linear1", "linear2"),
+                compute=_cnn_params,
+                hint="a Conv2d has c_out * c_in * k * k weights and c_out biases; a Linear d_in * d_out and d_out")
+register_answer("ex-cnn-receptive", "cnn_digits", names=("after conv2", "after pool2"),
+                compute=_receptive_field,
+                hint="each 3x3 convolution widens the field by 2 steps of its input; a 2x2 pool widens it by one "
+                     "step and doubles the size of a step")
 
 
 # --- Part VII: Sequences and attention ------------------------------------------------------------

@@ -31,6 +31,7 @@ themselves live in ``companion.answers``, one section per part of the book.
 
 import inspect
 import os
+import re
 import textwrap
 import traceback
 from dataclasses import dataclass
@@ -707,10 +708,11 @@ def _check_layer_answer(entry, answer, verbose):
         result = check_layer(answer, args=args, domain=entry.domain, verbose=False)
         if not result:
             lines = result.message.splitlines()
-            made = f" ({_name(answer)}{args})" if args else ""
-            return _finish(f"{title}: not yet. {lines[0]}{made}",
-                           [line.strip() for line in lines[1:]] + [f"exercise hint: {entry.hint}"], False, None,
-                           verbose)
+            head = next((k for k, line in enumerate(lines) if re.match(r"  \S", line)), len(lines))  # after the title
+            made = [f"(the layer was created as {_name(answer)}{args})"] if args else []
+            return _finish(f"{title}: not yet. {' '.join(lines[:head])}",
+                           made + [line.strip() for line in lines[head:]] + [f"exercise hint: {entry.hint}"],
+                           False, None, verbose)
         errors.append(result.max_error)
     make, _ = _plan(answer, None, configs[0], 0)
     layer = _make(make, None, answer)

@@ -520,3 +520,179 @@ def test_every_registered_answer_belongs_to_an_exercise_of_its_chapter(label):
     if not source.exists():
         pytest.skip(f"chapter {source.name} is not in this branch")
     assert re.search(rf"^:label: {re.escape(label)}$", source.read_text(), re.MULTILINE), f"{label} not in {source.name}"
+
+
+# --- part VI: check_layer on image layers, and the exercise ex-conv-backward -------------------------
+
+
+class StudentConv(companion.Conv2d):
+    """A correct Conv2d.backward, the way chapter "Convolution backward by hand" derives it (offset by offset)."""
+
+    def backward(self, dout):
+        x, W, s, a = self.x, self.W, self.stride, self.padding
+        n, c_in, h, w = x.shape
+        _, _, oh, ow = dout.shape
+        k = W.shape[2]
+        xpad = np.pad(x, ((0, 0), (0, 0), (a, a), (a, a)))
+        dxpad = np.zeros_like(xpad)
+        for alpha in range(k):
+            for beta in range(k):
+                rows, cols = slice(alpha, alpha + s * (oh - 1) + 1, s), slice(beta, beta + s * (ow - 1) + 1, s)
+                self.grad_W[:, :, alpha, beta] = np.einsum("ijpq,ilpq->jl", dout, xpad[:, :, rows, cols])
+                dxpad[:, :, rows, cols] += np.einsum("ijpq,jl->ilpq", dout, W[:, :, alpha, beta])
+        self.grad_b[...] = dout.sum(axis=(0, 2, 3))
+        return dxpad[:, :, a:a + h, a:a + w]
+
+
+class StudentConvFullConvolution(companion.Conv2d):
+    """Correct too: dx as the full convolution of the dilated dout with the kernel turned by 180 degrees."""
+
+    flip = True
+
+    def backward(self, dout):
+        x, W, s, a = self.x, self.W, self.stride, self.padding
+        n, c_in, h, w = x.shape
+        _, c_out, oh, ow = dout.shape
+        k = W.shape[2]
+        dilated = np.zeros((n, c_out, s * (oh - 1) + 1, s * (ow - 1) + 1))   # s - 1 zeros between entries
+        dilated[:, :, ::s, ::s] = dout
+        kernel = W[:, :, ::-1, ::-1] if self.flip else W                   # turned by 180 degrees
+        around = np.pad(dilated, ((0, 0), (0, 0), (k - 1, k - 1), (k - 1, k - 1)))
+        rows, cols = dilated.shape[2] + k - 1, dilated.shape[3] + k - 1     # the full correlation's size
+        full = np.zeros((n, c_in, rows, cols))
+        for alpha in range(k):
+            for beta in range(k):
+                full += np.einsum("ijpq,jl->ilpq", around[:, :, alpha:alpha + rows, beta:beta + cols],
+                                  kernel[:, :, alpha, beta])
+        dxpad = np.zeros((n, c_in, h + 2 * a, w + 2 * a))
+        dxpad[:, :, :rows, :cols] = full            # pixels after the last window get no gradient
+        xpad = np.pad(x, ((0, 0), (0, 0), (a, a), (a, a)))
+        for alpha in range(k):
+            for beta in range(k):
+                self.grad_W[:, :, alpha, beta] = np.einsum(
+                    "ijpq,ilpq->jl", dilated, xpad[:, :, alpha:alpha + dilated.shape[2], beta:beta + dilated.shape[3]])
+        self.grad_b[...] = dout.sum(axis=(0, 2, 3))
+        return dxpad[:, :, a:a + h, a:a + w]
+
+
+class StudentConvForgotToFlip(StudentConvFullConvolution):
+    flip = False
+
+
+class StudentConvIm2col(companion.Conv2d):
+    """im2col style: Linear's backward, then col2im; ``assign`` (=) instead of adding is the classic slip."""
+
+    assign = False
+    transpose_grad = True
+
+    def backward(self, dout):
+        c_out, c_in, k, _ = self.W.shape
+        s, a = self.stride, self.padding
+        n, _, h, w = self.x.shape
+        _, _, oh, ow = dout.shape
+        dout_col = dout.transpose(0, 2, 3, 1).reshape(-1, c_out)
+        grad_W_col = self.col.T @ dout_col                      # (c_in*k*k, c_out)
+        self.grad_W[...] = (grad_W_col.T if self.transpose_grad else grad_W_col).reshape(self.W.shape)
+        self.grad_b[...] = dout_col.sum(axis=0)
+        dcol = (dout_col @ self.W.reshape(c_out, -1)).reshape(n, oh, ow, c_in, k, k)
+        dxpad = np.zeros((n, c_in, h + 2 * a, w + 2 * a))
+        for i in range(n):
+            for p in range(oh):
+                for q in range(ow):
+                    window = dxpad[i, :, s * p:s * p + k, s * q:s * q + k]
+                    if self.assign:
+                        window[...] = dcol[i, p, q]
+                    else:
+                        window += dcol[i, p, q]
+        return dxpad[:, :, a:a + h, a:a + w]
+
+
+class StudentConvForgotTheSum(StudentConvIm2col):
+    assign = True
+
+
+class StudentConvTransposedWeightGradient(StudentConvIm2col):
+    transpose_grad = False
+
+
+@pytest.mark.parametrize("student", [StudentConv, StudentConvFullConvolution, StudentConvIm2col], ids=lambda c: c.__name__)
+def test_correct_conv_backwards_pass_the_exercise(student, capsys):
+    assert check_answer("ex-conv-backward", student)
+    printed = flat(capsys.readouterr().out)
+    assert printed.startswith("check_answer('ex-conv-backward'): correct. forward computes the right function, and "
+                              "backward agrees with numerical gradients in 3 configurations; max relative error")
+
+
+@pytest.mark.parametrize("student, expected", [
+    (StudentConvForgotToFlip, "not yet. check_layer(StudentConvForgotToFlip): FAILED on input shape (1, 2, 4, 5). "
+                              "(the layer was created as StudentConvForgotToFlip(2, 3, 3)) dx is wrong"),
+    (StudentConvForgotTheSum, "not yet. check_layer(StudentConvForgotTheSum): FAILED on input shape (1, 2, 4, 5). "
+                              "(the layer was created as StudentConvForgotTheSum(2, 3, 3)) dx is wrong"),
+    (StudentConvTransposedWeightGradient, "grad_W is wrong: max relative error"),
+], ids=lambda v: v.__name__ if isinstance(v, type) else "")
+def test_wrong_conv_backwards_get_a_verdict_and_the_exercise_hint(student, expected, capsys):
+    assert not check_answer("ex-conv-backward", student)
+    printed = flat(capsys.readouterr().out)
+    assert expected in printed, printed
+    assert "exercise hint: grad_W correlates the (padded) input with dout" in printed
+    if student is StudentConvTransposedWeightGradient:
+        assert ("hint: the right numbers in the wrong places: the (c_in*k*k, c_out) matrix col.T @ dout_col was "
+                "reshaped to (c_out, c_in, k, k) without being transposed first") in printed
+
+
+def test_the_forgotten_sum_passes_where_windows_do_not_overlap(capsys):
+    """Assigning instead of adding is only wrong where windows overlap: kernel 2, stride 2 hides it."""
+    assert check_layer(StudentConvForgotTheSum(2, 3, 2, stride=2, rng=0))
+    assert not check_layer(StudentConvForgotTheSum(2, 3, 2, stride=1, rng=0))
+
+
+@pytest.mark.parametrize("layer, shapes", [
+    (companion.Conv2d, "(1, 1, 4, 5), (3, 2, 4, 3), (2, 3, 1, 2)"),
+    (companion.Conv2d(2, 3, 3, stride=2, padding=1, rng=0), "(1, 2, 3, 5), (3, 2, 5, 3), (2, 2, 1, 3)"),
+    (companion.Conv2d(1, 2, 1, padding=1, rng=0), "(1, 1, 1, 1), (3, 1, 1, 1), (2, 1, 1, 1)"),
+    (companion.MaxPool2d(2), "(1, 2, 4, 6), (3, 2, 6, 4), (2, 2, 2, 4)"),
+    (companion.AvgPool2d(3, stride=1, padding=1), "(1, 2, 2, 3), (3, 2, 3, 2), (2, 2, 1, 2)"),
+    (companion.Flatten, "(1, 3), (4, 5), (3, 2)"),
+], ids=str)
+def test_check_layer_picks_input_shapes_that_fit_image_layers(layer, shapes, capsys):
+    result = check_layer(layer)
+    assert result, result.message
+    assert f"on input shapes {shapes};" in flat(capsys.readouterr().out)
+
+
+def test_check_layer_names_swapped_channel_axes_of_grad_w(capsys):
+    class SwappedAxes(companion.Conv2d):
+        def backward(self, dout):
+            dx = super().backward(dout)
+            self.grad_W = self.grad_W.transpose(1, 0, 2, 3)
+            return dx
+
+    assert not check_layer(SwappedAxes(2, 3, 3, rng=0))
+    assert ("hint: its first two axes are swapped: W has shape (c_out, c_in, k, k), and so has grad_W"
+            in flat(capsys.readouterr().out))
+
+
+def test_check_layer_seeds_a_class_created_from_args():
+    first = check_layer(companion.Conv2d, args=(2, 3, 3, 2, 1), verbose=False)
+    assert first and first.message == check_layer(companion.Conv2d, args=(2, 3, 3, 2, 1), verbose=False).message
+
+
+PINNED_PART_VI = {
+    # u_a = x_a w_0 + x_(a+1) w_1 with x = (1, 2, -1, 3), w = (2, -1), L = u_0 - 2 u_2
+    "ex-conv-hand": {"dL/dw0": 1 * 1 - 2 * -1, "dL/dw1": 1 * 2 - 2 * 3,
+                     "dL/dx0": 1 * 2, "dL/dx1": 1 * -1, "dL/dx2": -2 * 2, "dL/dx3": -2 * -1},
+    "ex-im2col-shapes": {"rows of col": 32 * 4 * 4, "columns of col": 16 * 3 * 3,
+                         "multiplications": 32 * 4 * 4 * 16 * 3 * 3 * 32},
+    "ex-im2col-count": {"corner": 2 * 2, "edge middle": 2 * 3, "centre": 3 * 3},
+    "ex-cnn-params": {"conv1": 16 * 1 * 9 + 16, "conv2": 32 * 16 * 9 + 32, "linear1": 128 * 64 + 64,
+                      "linear2": 64 * 10 + 10},
+    "ex-cnn-receptive": {"after conv2": 3 + (2 - 1) + (3 - 1) * 2, "after pool2": 3 + 1 + 2 * 2 + (2 - 1) * 2},
+}
+
+
+def test_every_part_vi_numeric_answer_is_pinned_by_an_independent_computation():
+    for label, values in PINNED_PART_VI.items():
+        expected = ANSWERS[label].expected()
+        assert expected == pytest.approx(values, abs=1e-12), label
+    dw = companion.numerical_gradient(lambda w: (w[0] * 1 + w[1] * 2) - 2 * (w[0] * -1 + w[1] * 3), np.array([2.0, -1.0]))
+    assert dw == pytest.approx([3.0, -4.0])
