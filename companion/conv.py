@@ -36,7 +36,7 @@ import functools
 import math
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from numpy.lib.stride_tricks import as_strided
 
 from ._validate import as_float_array, as_rng, check_shape, non_negative_int, positive_int, require_forward
 
@@ -94,13 +94,17 @@ def windows(x, kernel_size, stride=1, padding=0, pad_value=0.0, owner="windows")
 
     ``windows(x, ...)[i, l, a, b]`` is the patch of channel ``l`` of image
     ``i`` whose top-left corner is at ``(stride * a, stride * b)`` of the padded
-    image. No copy is made (numpy's ``sliding_window_view``). ``x`` is not
-    checked (the callers have checked it).
+    image. No copy is made: the view steps ``stride`` pixels from one window
+    to the next and one pixel within a window (read-only, as numpy's
+    ``sliding_window_view``). ``x`` is not checked (the callers have checked it).
     """
     k, s = kernel_size, stride
     oh, ow = output_shape(x.shape[2:], k, s, padding, owner)
-    view = sliding_window_view(_pad(x, padding, pad_value), (k, k), axis=(2, 3))
-    return view[:, :, :s * (oh - 1) + 1:s, :s * (ow - 1) + 1:s]
+    xpad = _pad(x, padding, pad_value)
+    n, c = xpad.shape[:2]
+    step_n, step_c, step_row, step_col = xpad.strides
+    return as_strided(xpad, shape=(n, c, oh, ow, k, k), writeable=False,
+                      strides=(step_n, step_c, s * step_row, s * step_col, step_row, step_col))
 
 
 def im2col(x, kernel_size, stride=1, padding=0):
@@ -390,13 +394,15 @@ class MaxPool2d(_Pool):
 
     def forward(self, x):
         patches = self._windows(self._input(x))                     # (n, c, oh, ow, k*k)
-        self.argmax = patches.argmax(axis=-1)[..., None]            # (n, c, oh, ow, 1): the winners
-        return np.take_along_axis(patches, self.argmax, axis=-1)[..., 0]
+        self.argmax = patches.argmax(axis=-1)                       # (n, c, oh, ow): the winner's place
+        return patches.max(axis=-1)
 
     def backward(self, dout):
         dout = self._dout(dout)
-        winners = np.take_along_axis(self._pixels(), self.argmax, axis=-1)  # (n, c, oh, ow, 1): their pixels
-        return self._add_by_pixel(winners, dout)                          # dout to the winner only
+        k, width = self.kernel_size, self.x_shape[3] + 2 * self.padding
+        corners = self._pixels()[..., 0]                            # each window's top-left pixel
+        winners = corners + (self.argmax // k) * width + self.argmax % k   # row and column inside the window
+        return self._add_by_pixel(winners, dout)                    # dout to the winner only
 
 
 class AvgPool2d(_Pool):
