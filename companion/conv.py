@@ -151,7 +151,15 @@ def col2im(col, x_shape, kernel_size, stride=1, padding=0):
 
 
 def _col2im(col, x_shape, kernel_size, stride, padding):
-    """``col2im`` without the checks: one scatter-add, ``np.bincount`` of the entries by pixel."""
+    """``col2im`` without the checks: one scatter-add, ``np.bincount`` of the entries by pixel.
+
+    Measured against the two other ways to add the patches back (one
+    vectorised ``+=`` per kernel offset, and ``np.add.at``): ``np.add.at`` is
+    several times slower than both; the offset loop wins by about a fifth
+    when there is one input channel (the first layer's dx, which training
+    never needs), bincount by almost half with 16 channels (the second
+    layer's dx, needed at every step of the digits network).
+    """
     pixels = _pixel_numbers(x_shape, kernel_size, stride, padding)
     return _add_by_pixel(pixels.col, col.ravel(order="F"), x_shape, padding)
 

@@ -8,6 +8,7 @@ import numpy as np
 BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
 sys.path.insert(0, str(BENCH))
 import bench_mlp  # noqa: E402
+import companion  # noqa: E402
 import run  # noqa: E402
 
 
@@ -26,3 +27,33 @@ def test_numpy_floor_trains_exactly_like_companion():
         history = companion_epoch()
         np.testing.assert_allclose(floor_loss, history["loss"][-1], rtol=1e-12)
         assert floor_acc == history["accuracy"][-1]
+
+
+# --- bench_conv: the contestants compute the same thing --------------------------------------------
+
+import bench_conv  # noqa: E402
+
+
+def test_conv_benchmark_loops_and_companion_compute_the_same_gradients():
+    x, dout = bench_conv.layer_data()
+    step, conv = bench_conv.companion_layer(x, dout, input_grad=True)
+    dx = step()
+    dx_loops, grad_W, grad_b = bench_conv.loops_layer(x, dout, conv)()
+    images = bench_conv.LAYER["loop_images"]
+    np.testing.assert_allclose(dx[:images], dx_loops, atol=1e-12)
+    assert grad_W.shape == conv.grad_W.shape and grad_b.shape == conv.grad_b.shape
+
+
+def test_conv_benchmark_torch_network_is_digits_cnn():
+    torch = __import__("pytest").importorskip("torch")
+    x = np.random.default_rng(0).uniform(size=(5, 1, 8, 8))
+    ours = companion.digits_cnn(0).forward(x)
+    theirs = bench_conv.torch_model(0)(torch.from_numpy(x)).detach().numpy()
+    np.testing.assert_allclose(theirs, ours, rtol=1e-10, atol=1e-12)
+    x, dout = bench_conv.layer_data()
+    _, conv = bench_conv.companion_layer(x, dout, input_grad=True)
+    conv.forward(x)
+    dx = conv.backward(dout)
+    gx, gW, gb = bench_conv.torch_layer(x, dout, conv, input_grad=True)()
+    np.testing.assert_allclose(gx.numpy(), dx, atol=1e-12)
+    np.testing.assert_allclose(gW.numpy(), conv.grad_W, atol=1e-10)

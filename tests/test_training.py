@@ -132,3 +132,21 @@ def test_fit_limits_blas_threads_only_while_training():
     fit(model, x, t, optimizer=Spy(model.parameters()), epochs=1, batch_size=8, progress=False)
     assert seen and all(n == 1 for n in seen[0])
     assert [p["num_threads"] for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"] == before
+
+
+def test_fit_and_evaluate_take_images_and_pass_on_the_models_complaint():
+    cnn = companion.digits_cnn(0)
+    x = np.random.default_rng(0).uniform(size=(12, 1, 8, 8))
+    t = np.arange(12) % 10
+    history = companion.fit(cnn, x, t, optimizer=companion.Adam(cnn.parameters()), epochs=2, batch_size=4,
+                            progress=False)
+    assert len(history["loss"]) == 2
+    loss, accuracy = companion.evaluate(cnn, x, t)
+    assert loss > 0 and 0 <= accuracy <= 1
+    with pytest.raises(ValueError, match=r"^fit: the model cannot take training inputs x of shape \(12, 64\): "
+                                         r"Sequential layer 0: Conv2d\(1, 16, kernel_size=3, padding=1\): input x "
+                                         r"has shape \(1, 64\), expected \(n, 1, height, width\)"):
+        companion.fit(cnn, x.reshape(12, 64), t, optimizer=companion.Adam(cnn.parameters()), progress=False)
+    with pytest.raises(ValueError, match=r"^evaluate: the model cannot take evaluation inputs x of shape "
+                                         r"\(12, 8, 8, 1\)"):
+        companion.evaluate(cnn, x.reshape(12, 8, 8, 1), t)
