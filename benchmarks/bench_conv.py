@@ -27,6 +27,7 @@ import time
 import numpy as np
 
 import companion
+from bench_mlp import interleaved_min_times, one_thread, torch_training_epoch
 from companion.conv import Conv2d, conv2d_loops, conv2d_loops_backward
 
 LAYER = dict(n=128, c_in=1, c_out=16, size=8, kernel=3, padding=1, repeats=40, loop_images=2)
@@ -110,25 +111,7 @@ def torch_epoch(x, t):
     import torch
 
     model = torch_model()
-    opt = torch.optim.Adam(model.parameters(), lr=EPOCH["lr"])
-    loss_fn = torch.nn.CrossEntropyLoss()
-    xt, tt = torch.from_numpy(x), torch.from_numpy(t)
-    gen = torch.Generator().manual_seed(0)
-
-    def epoch():
-        order = torch.randperm(len(xt), generator=gen)
-        correct = 0
-        for start in range(0, len(xt), EPOCH["batch"]):
-            idx = order[start:start + EPOCH["batch"]]
-            xb, tb = xt[idx], tt[idx]
-            opt.zero_grad()
-            logits = model(xb)
-            loss_fn(logits, tb).backward()
-            opt.step()
-            correct += int((logits.argmax(dim=1) == tb).sum())
-        return correct
-
-    return epoch
+    return torch_training_epoch(model, torch.optim.Adam(model.parameters(), lr=EPOCH["lr"]), x, t, EPOCH["batch"])
 
 
 def loops_epoch_estimate(x):
@@ -148,31 +131,8 @@ def loops_epoch_estimate(x):
     return (time.process_time() - start) * len(x)
 
 
-def interleaved_min_times(steps, repeats):
-    """Run the steps in turn, ``repeats`` rounds; return each one's fastest CPU time in seconds."""
-    for step in steps.values():
-        step()  # warm up: first-touch allocations, lazy imports, cached pixel numbers
-    times = {name: [] for name in steps}
-    for _ in range(repeats):
-        for name, step in steps.items():
-            start = time.process_time()
-            step()
-            times[name].append(time.process_time() - start)
-    return {name: min(ts) for name, ts in times.items()}
-
-
 def main():
-    try:
-        import torch
-        torch.set_num_threads(1)
-        have_torch = True
-    except ImportError:
-        have_torch = False
-    try:
-        from threadpoolctl import threadpool_limits
-        limits = threadpool_limits(1)
-    except ImportError:
-        limits = None
+    have_torch, limits = one_thread()
 
     x, dout = layer_data()
     print("Conv2d(1, 16, 3, padding=1), batch 128 of 8x8, forward + backward "

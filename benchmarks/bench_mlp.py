@@ -109,7 +109,13 @@ def torch_epoch(sizes, x, t, batch):
     for d_in, d_out in zip(sizes[:-1], sizes[1:]):
         layers += [torch.nn.Linear(d_in, d_out, dtype=torch.float64), torch.nn.ReLU()]
     model = torch.nn.Sequential(*layers[:-1])
-    opt = torch.optim.SGD(model.parameters(), lr=LR)
+    return torch_training_epoch(model, torch.optim.SGD(model.parameters(), lr=LR), x, t, batch)
+
+
+def torch_training_epoch(model, opt, x, t, batch):
+    """An epoch of ``model`` trained by ``opt`` in torch: seeded shuffle, minibatches, cross-entropy."""
+    import torch
+
     loss_fn = torch.nn.CrossEntropyLoss()
     xt, tt = torch.from_numpy(x), torch.from_numpy(t)
     gen = torch.Generator().manual_seed(0)
@@ -144,9 +150,11 @@ def interleaved_min_times(epochs, repeats):
     return {name: min(ts) for name, ts in times.items()}
 
 
-def main():
+def one_thread():
+    """Limit numpy's BLAS and PyTorch to one thread; return (PyTorch installed?, the BLAS limit to restore)."""
     try:
-        import torch  # noqa: F401
+        import torch
+        torch.set_num_threads(1)
         have_torch = True
     except ImportError:
         have_torch = False
@@ -155,6 +163,11 @@ def main():
         limits = threadpool_limits(1)
     except ImportError:
         limits = None
+    return have_torch, limits
+
+
+def main():
+    have_torch, limits = one_thread()
     print("MLP training: CPU time per epoch (min over interleaved repeats; SGD, float64, one BLAS thread)")
     for name, w in WORKLOADS.items():
         x, t = make_data(w["sizes"], w["n"])

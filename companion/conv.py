@@ -39,6 +39,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ._validate import as_float_array, as_rng, check_shape, non_negative_int, positive_int, require_forward
+from .layers import HasParameters
 
 INIT_NAMES = ("he", "xavier")
 
@@ -246,7 +247,7 @@ def _extras(stride, padding, default_stride):
     return text + (f", padding={padding}" if padding else "")
 
 
-class Conv2d(_Layer):
+class Conv2d(_Layer, HasParameters):
     """2-D convolution of a minibatch of images: ``c_in`` channels in, ``c_out`` channels out.
 
     Shapes::
@@ -326,13 +327,6 @@ class Conv2d(_Layer):
 
     def named_parameters(self):
         return [("W", self.W, self.grad_W), ("b", self.b, self.grad_b)]
-
-    def parameters(self):
-        return [(param, grad) for _, param, grad in self.named_parameters()]
-
-    def zero_grad(self):
-        for _, _, grad in self.named_parameters():
-            grad[...] = 0.0
 
 
 def _by_column(rows, cols):

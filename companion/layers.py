@@ -115,7 +115,22 @@ class DivLayer(_TwoInputNode):
         return self._grads(dx, dy)
 
 
-class Linear:
+class HasParameters:
+    """What every layer with parameters derives from its ``named_parameters()``.
+
+    ``parameters()``: the ``(param, grad)`` pairs an optimizer updates;
+    ``zero_grad()``: every gradient set to zero, in place.
+    """
+
+    def parameters(self):
+        return [(param, grad) for _, param, grad in self.named_parameters()]
+
+    def zero_grad(self):
+        for _, _, grad in self.named_parameters():
+            grad[...] = 0.0
+
+
+class Linear(HasParameters):
     """Fully connected layer for a minibatch: ``out = x @ W + b``.
 
     Shapes::
@@ -173,15 +188,8 @@ class Linear:
     def named_parameters(self):
         return [("W", self.W, self.grad_W), ("b", self.b, self.grad_b)]
 
-    def parameters(self):
-        return [(param, grad) for _, param, grad in self.named_parameters()]
 
-    def zero_grad(self):
-        for _, _, grad in self.named_parameters():
-            grad[...] = 0.0
-
-
-class Sequential:
+class Sequential(HasParameters):
     """Layers applied in order; backward runs them in reverse.
 
     ``Sequential(Linear(1, 2, rng=0), ReLU(), Linear(2, 1, rng=1))``.
@@ -252,13 +260,6 @@ class Sequential:
             if hasattr(layer, "named_parameters")
             for name, param, grad in layer.named_parameters()
         ]
-
-    def parameters(self):
-        return [(param, grad) for _, param, grad in self.named_parameters()]
-
-    def zero_grad(self):
-        for _, _, grad in self.named_parameters():
-            grad[...] = 0.0
 
 
 @functools.lru_cache(maxsize=None)
