@@ -152,7 +152,7 @@ register_answer("ex-conv-backward", "conv_backward",
                 reference=lambda x, layer: conv2d_loops(x, layer.W, layer.b, layer.stride, layer.padding),
                 layer_args=((2, 3, 3), (2, 3, 3, 2, 1), (3, 2, 2, 2, 0)),
                 hint="grad_W correlates the (padded) input with dout; dx sends dout back through every weight "
-                     "that touched the pixel: a full convolution with the kernel turned by 180 degrees, and a "
+                     "that touched the pixel: a full correlation with the kernel turned by 180 degrees, and a "
                      "pixel in several windows adds every window's share")
 register_answer("ex-im2col-shapes", "im2col", names=("rows of col", "columns of col", "multiplications"),
                 compute=_im2col_shapes,

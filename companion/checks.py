@@ -4,7 +4,7 @@ Back matter; introduced in the preface ("Using companion").
 
 - ``check_layer(layer)``: does your layer's ``backward`` agree with numerical
   gradients, for its input(s) and every parameter, on several random shapes
-  (batch size 1 included)?
+  (batch size 1 included; images of fitting sizes for convolution and pooling)?
 - ``check_gradient(f, grad_f, x)``: does your gradient function ``grad_f``
   agree with the numerical gradient of the scalar function ``f`` at ``x``?
 - ``check_answer(label, answer)``: is your answer to the book's exercise
@@ -496,13 +496,21 @@ def check_layer(layer, input_shapes=None, *, args=None, seed=0, domain=None, rto
     ``named_parameters()`` like ``companion.Linear``.
 
     A class is created as ``layer()`` when its constructor needs no arguments,
-    and as ``layer(in_features, out_features)`` (with ``rng=seed`` if it takes
-    ``rng``) when it needs two; then each trial uses new sizes. Pass
-    ``args=(...)`` for other constructors, or pass an instance.
+    as ``layer(in_features, out_features)`` when it needs two, and as
+    ``layer(in_channels, out_channels, kernel_size)`` when its constructor
+    starts with those names (a convolution); then each trial uses new sizes.
+    Pass ``args=(...)`` for other constructors, or pass an instance. A class
+    that takes ``rng`` gets ``rng=seed``.
+
+    Image layers get image inputs ``(n, c, height, width)``: a layer with a
+    4-D weight ``W`` (c_out, c_in, k, k) gets ``c_in`` channels, one with an
+    int ``kernel_size`` and no weights (pooling) gets 2; the height and width
+    fit the kernel, its ``stride`` and ``padding`` attributes exactly, and
+    differ from each other, so that rows mixed up with columns show.
 
     ``input_shapes``: the input shape of each trial, e.g. ``[(1, 3), (4, 3)]``
     (a tuple of shapes per trial for two inputs). By default three trials,
-    batch sizes 1, 4 and 3. Inputs are standard normal, kept ``0.01`` away
+    batch sizes 1, 4 and 3 (1, 3 and 2 for image layers). Inputs are standard normal, kept ``0.01`` away
     from 0 (the kink of ReLU); ``domain=(low, high)`` draws them uniformly
     instead (e.g. ``(0.5, 2.0)`` for a logarithm). Everything is seeded by
     ``seed``, so a verdict reproduces.

@@ -132,3 +132,14 @@ def test_exercise_numbers(digits, trained):
         mlp_acc = evaluate(trained["MLP", 0], moved.reshape(-1, 64), t_test)[1]
         assert 0.45 < mlp_acc < 0.55                                    # "about half of its accuracy"
         assert 0.5 < cnn_acc < 0.77 and cnn_acc > mlp_acc              # "between half and three quarters"
+
+
+def test_the_two_networks_misread_the_same_difficult_images(digits, trained):
+    _, _, x_test, t_test = digits
+    wrong_cnn = set(np.flatnonzero(trained["CNN", 0].forward(x_test.reshape(-1, 1, 8, 8)).argmax(axis=1) != t_test))
+    wrong_mlp = set(np.flatnonzero(trained["MLP", 0].forward(x_test).argmax(axis=1) != t_test))
+    both = wrong_cnn & wrong_mlp
+    assert sorted((int(t_test[i]), i) for i in both) == [(3, 145), (5, 16), (7, 179), (8, 34)]
+    assert [int(t_test[i]) for i in sorted(wrong_mlp - wrong_cnn)] == [8, 9]      # one of two 8s, the 9
+    assert [(int(t_test[i])) for i in wrong_cnn - wrong_mlp] == [0]                 # a 0 ...
+    assert trained["CNN", 0].forward(x_test[252].reshape(1, 1, 8, 8)).argmax() == 4  # ... read as 4
