@@ -91,6 +91,7 @@ def test_the_cnn_beats_the_mlp_for_the_pinned_seed_and_for_each_of_three_seeds(d
     assert round(np.mean(mlp_wrong) - np.mean(cnn_wrong)) == 2                     # "two test images on average"
     assert max(cnn_wrong) - min(cnn_wrong) == 2 and max(mlp_wrong) - min(mlp_wrong) == 4   # "two to four"
     assert round(100 / N_TEST, 2) == 0.28
+    assert -(-1438 // 32) == 45                                                     # minibatches per epoch
 
 
 def test_the_engine_agrees_with_the_layers_to_round_off(digits, trained):
