@@ -298,7 +298,7 @@ def _checked_output(out, i, layer, method, input_shape):
     shape of forward's input ``x`` (``input_shape``).
     """
     def owner():  # the name for a message, formatted only when there is an error
-        return f"{_name(layer)}.{method}"
+        return f"{type(layer).__name__}.{method}"
 
     if method == "backward" and input_shape is None:
         raise RuntimeError(f"{owner()}: backward() called before forward(); run the model's forward first")
@@ -335,6 +335,6 @@ def _located(err, i, layer, layers=None):
     where = f"Sequential layer {i}" if str(err).startswith((name, type(layer).__name__)) else f"Sequential layer {i} ({name})"
     source = ""
     if layers is not None and i > 0 and is_companion_layer(layer) and not is_companion_layer(layers[i - 1]):
-        source = f" (its input is the output of layer {i - 1}, {_name(layers[i - 1])}, a layer of your own)"
+        source = f" (its input is the output of layer {i - 1}, {type(layers[i - 1]).__name__}, a layer of your own)"
     kind = next(k for k in (ValueError, TypeError, RuntimeError) if isinstance(err, k))
     return kind(f"{where}: {err}{source}")
