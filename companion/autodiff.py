@@ -132,7 +132,8 @@ class Tensor:
                 f"Tensor.from_op: local_backward must be a function dout -> gradients, "
                 f"got {type(local_backward).__name__}"
             )
-        return _result(as_float_array(data, "data", f"Tensor.from_op({op!r})"), parents, str(op), local_backward)
+        data = as_float_array(data, "data", lambda: f"Tensor.from_op({op!r})")  # name formatted only on error
+        return _result(data, parents, str(op), local_backward)
 
     # ------------------------------------------------------------------ basics
 
