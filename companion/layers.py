@@ -218,6 +218,7 @@ class Sequential:
                     f"expected a layer such as Linear or ReLU (an instance, not the class)"
                 )
         self.layers = list(layers)
+        self.training = True
         self._input_shapes = {}  # index -> shape of the input of each layer of your own, for backward
 
     def __repr__(self):
@@ -273,6 +274,18 @@ class Sequential:
                 raise _located(err, i, layer) from err
             checked = type(dout) is np.ndarray
         return dout if input_grad else None
+
+    def train(self, mode=True):
+        """Put every layer that has a ``train`` method in training mode (``mode=False``: evaluation). Returns self."""
+        for layer in self.layers:
+            if callable(getattr(layer, "train", None)):
+                layer.train(mode)
+        self.training = bool(mode)
+        return self
+
+    def eval(self):
+        """Put every layer that has one in evaluation mode: ``train(False)``. Returns self."""
+        return self.train(False)
 
     def named_parameters(self):
         return [

@@ -20,8 +20,8 @@ BAD_VALUES = [(np.nan, ValueError, "contains NaN or infinity"), (np.inf, ValueEr
 
 
 def mlp(seed=0):
-    return Sequential(Linear(4, 8, rng=seed), ReLU(), Linear(8, 8, rng=seed + 1), companion.Tanh(),
-                      Linear(8, 3, rng=seed + 2))
+    return Sequential(Linear(4, 8, rng=seed), companion.BatchNorm(8), ReLU(), companion.Dropout(0.2, rng=seed),
+                      Linear(8, 8, rng=seed + 1), companion.LayerNorm(8), companion.Tanh(), Linear(8, 3, rng=seed + 2))
 
 
 def data(n=10, seed=0):
@@ -59,11 +59,15 @@ class Halve:
 
 # ------------------------------------------------------------ a layer on its own checks everything
 
-@pytest.mark.parametrize("make", [lambda: Linear(3, 2, rng=0), ReLU, companion.Sigmoid, companion.Tanh, companion.Identity],
-                         ids=["Linear", "ReLU", "Sigmoid", "Tanh", "Identity"])
-def test_a_layer_called_on_its_own_rejects_nan_inf_non_numbers_and_bad_shapes(make):
-    layer = make()
-    name = re.escape(repr(layer)) if isinstance(layer, Linear) else type(layer).__name__
+ALONE = {"Linear(3, 2)": lambda: Linear(3, 2, rng=0), "ReLU": ReLU, "Sigmoid": companion.Sigmoid,
+         "Tanh": companion.Tanh, "Identity": companion.Identity, "BatchNorm(3)": lambda: companion.BatchNorm(3),
+         "LayerNorm(3)": lambda: companion.LayerNorm(3), "Dropout(rate=0.5)": lambda: companion.Dropout(0.5, rng=0)}
+
+
+@pytest.mark.parametrize("name", ALONE)
+def test_a_layer_called_on_its_own_rejects_nan_inf_non_numbers_and_bad_shapes(name):
+    layer = ALONE[name]()
+    name = re.escape(name)
     for value, kind, message in BAD_VALUES:
         x = np.ones((4, 3))
         x[2, 1] = value
@@ -94,16 +98,16 @@ def test_sequential_checks_the_input_at_its_first_layer_and_dout_at_its_last():
     net.forward(data()[0])
     dout = np.ones((10, 3))
     dout[0, 1] = np.nan
-    with pytest.raises(ValueError, match=r"^Sequential layer 4: Linear\(8, 3\): upstream gradient dout contains NaN"):
+    with pytest.raises(ValueError, match=r"^Sequential layer 7: Linear\(8, 3\): upstream gradient dout contains NaN"):
         net.backward(dout)
-    with pytest.raises(ValueError, match=r"^Sequential layer 4: Linear\(8, 3\): upstream gradient dout has shape "
+    with pytest.raises(ValueError, match=r"^Sequential layer 7: Linear\(8, 3\): upstream gradient dout has shape "
                                          r"\(10, 2\), expected \(10, 3\)"):
         net.backward(np.ones((10, 2)))
 
 
 def count_scans(monkeypatch):
     """Count the calls of as_float_array made by the layers, activations and losses."""
-    calls = {"layers": 0, "functions": 0, "losses": 0}
+    calls = {"layers": 0, "functions": 0, "normalization": 0, "regularization": 0, "losses": 0}
     original = companion._validate.as_float_array
     for module in calls:
         def counting(*args, module=module, **kwargs):
@@ -117,18 +121,18 @@ def test_inside_a_sequential_no_array_the_model_computed_is_scanned_again(monkey
     net = mlp()
     calls = count_scans(monkeypatch)
     net.forward(data()[0])
-    assert calls == {"layers": 1, "functions": 0, "losses": 0}   # x, at the first layer only
+    assert calls == {"layers": 1, "functions": 0, "normalization": 0, "regularization": 0, "losses": 0}   # x, at the first layer only
     net.backward(np.ones((10, 3)))
-    assert calls == {"layers": 2, "functions": 0, "losses": 0}   # dout, at the last layer only
+    assert calls == {"layers": 2, "functions": 0, "normalization": 0, "regularization": 0, "losses": 0}   # dout, at the last layer only
     nested = Sequential(Sequential(Linear(4, 8, rng=0), ReLU()), Linear(8, 3, rng=1))
     nested.forward(data()[0])
     nested.backward(np.ones((10, 3)))
-    assert calls == {"layers": 4, "functions": 0, "losses": 0}
+    assert calls == {"layers": 4, "functions": 0, "normalization": 0, "regularization": 0, "losses": 0}
 
 
 def test_a_nan_made_inside_a_model_is_caught_by_the_loss():
     net = mlp()
-    net[2].W[0, 0] = np.nan  # a broken weight: every array after it is NaN
+    net[4].W[0, 0] = np.nan  # a broken weight: every array after it is NaN
     x, t = data()
     with pytest.raises(ValueError, match=r"^SoftmaxCrossEntropy: logits z contains NaN or infinity"):
         SoftmaxCrossEntropy().forward(net.forward(x), t)
@@ -202,7 +206,7 @@ def test_fit_checks_its_data_once_and_not_every_minibatch(monkeypatch):
     fit(net, x, t, optimizer=SGD(net.parameters()), epochs=2, batch_size=4, progress=False)
     # the first layer scans one row, fit's probe for the number of classes; then no layer scans a
     # minibatch or a gradient, and the loss scans the logits of each of the 6 minibatches (not the labels)
-    assert calls == {"layers": 1, "functions": 0, "losses": 6}
+    assert calls == {"layers": 1, "functions": 0, "normalization": 0, "regularization": 0, "losses": 6}
 
 
 def test_fit_rejects_bad_data_before_training():
@@ -260,3 +264,22 @@ def test_the_success_path_never_formats_a_layer_name():
     with pytest.raises(ValueError, match=r"^Linear\(4, 3\): input x contains NaN"):
         alone.forward(np.full((10, 4), np.nan))
     assert CountingLinear.reprs >= 2  # the name is still in the message: formatted when raising
+
+
+@pytest.mark.parametrize("name", ALONE)
+def test_no_companion_layer_formats_its_name_on_the_success_path(name):
+    calls = []
+    layer = ALONE[name]()
+    counting = type(f"Counting{type(layer).__name__}", (type(layer),),
+                    {"__repr__": lambda self: calls.append(1) or name})
+    layer.__class__ = counting  # the same layer, with a __repr__ that counts its calls
+    x = np.random.default_rng(0).normal(size=(5, 3))
+    out = layer.forward(x)
+    layer.backward(out)
+    net = Sequential(Linear(3, 3, rng=0), layer, Linear(out.shape[1], 2, rng=1))
+    net.backward(net.forward(x))
+    assert calls == []
+    with pytest.raises(ValueError, match=r"input x contains NaN"):
+        layer.forward(np.full((5, 3), np.nan))
+    if "(" in name:  # a name with arguments is the layer's repr, formatted only now, when raising
+        assert calls
