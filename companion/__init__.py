@@ -32,6 +32,8 @@ module          what it holds                                 chapter
 ``answers``     the registered answers of the exercises       every chapter's exercises
 ``autodiff``    Tensor: reverse-mode automatic                Automatic differentiation
                 differentiation
+``normalization`` BatchNorm, LayerNorm (train/eval)           Normalisation
+``regularization`` Dropout (train/eval)                       Regularisation
 ``conv``        Conv2d, MaxPool2d, AvgPool2d, Flatten,        Convolution backward by hand;
                 im2col, col2im: layers on images              im2col: convolution as a matrix
                 (n, c, h, w)                                  product; A CNN on the digits
@@ -60,6 +62,8 @@ from .datasets import download_mnist, load_digits, load_mnist, read_idx
 from .training import evaluate, fit
 from .plots import plot_confusion_matrix, plot_digits, plot_history
 from .viz import Graph, draw_graph, to_mermaid, trace
+from .normalization import BatchNorm, LayerNorm
+from .regularization import Dropout
 from .conv import AvgPool2d, Conv2d, Flatten, MaxPool2d, col2im, im2col  # part VI
 from .models import digits_cnn, digits_mlp
 from . import answers  # noqa: F401  (registers every exercise's answer for check_answer)
@@ -77,6 +81,8 @@ __all__ = [
     "AdaGrad", "Adam", "Momentum", "Optimizer", "RMSProp", "SGD", "SoftmaxCrossEntropy", "accuracy",
     "confusion_matrix", "download_mnist", "evaluate", "fit", "load_digits", "load_mnist", "log_softmax",
     "plot_confusion_matrix", "plot_digits", "plot_history", "read_idx", "softmax",
+    # deep networks (part V)
+    "BatchNorm", "Dropout", "LayerNorm",
     # convolution (part VI)
     "AvgPool2d", "Conv2d", "Flatten", "MaxPool2d", "col2im", "digits_cnn", "digits_mlp", "im2col",
 ]

@@ -339,15 +339,22 @@ def _image_shape(layer, n, trial):
 
 
 def _input_width(layer):
-    """Features per sample a layer with weights expects: rows of its W (or of its first weight matrix)."""
-    weights = [getattr(layer, "W", None)]
+    """Features per sample a layer with weights expects: rows of its W (or of its first weight matrix).
+
+    A layer whose parameters are all vectors of one length d (a normalisation
+    layer's gamma and beta, one entry per feature) expects d features.
+    """
+    weights = [getattr(layer, name, None) for name in ("W", "gamma", "beta")]
     if hasattr(layer, "named_parameters"):
         try:
             weights += [param for _, param, _ in layer.named_parameters()]
         except Exception as exc:
             raise _Failed(*_raised("named_parameters()", exc)) from None
     matrices = [w for w in weights if isinstance(w, np.ndarray) and w.ndim == 2]
-    return matrices[0].shape[0] if matrices else None
+    if matrices:
+        return matrices[0].shape[0]
+    vectors = {w.shape for w in weights if isinstance(w, np.ndarray) and w.ndim == 1}
+    return next(iter(vectors))[0] if len(vectors) == 1 else None
 
 
 def _shapes(spec):
@@ -375,7 +382,7 @@ def _parameters(layer):
     for name, value in attrs.items():
         if name.startswith("grad_") or not isinstance(value, np.ndarray):
             continue
-        if f"grad_{name}" in attrs or name in ("W", "w", "b", "weight", "bias"):
+        if f"grad_{name}" in attrs or name in ("W", "w", "b", "weight", "bias", "gamma", "beta"):
             found.append((name, value, attrs.get(f"grad_{name}")))
     for name, _, grad in found:
         if grad is None:
@@ -405,14 +412,37 @@ def _random_input(shape, rng, domain):
     return rng.uniform(low, high, size=shape)
 
 
+def _replaying(forward, layer):
+    """``forward``, but every call first rewinds the random numbers the layer may draw (dropout's mask).
+
+    A layer that draws random numbers in forward must draw the same ones on
+    every call of a check, or the numerical gradient differentiates noise:
+    each call restores the state of the layer's generator ``layer.rng`` (a
+    numpy Generator) and of numpy's global generator (``np.random.rand``) as
+    they were when the check began.
+    """
+    global_state = np.random.get_state()
+    generator = getattr(layer, "rng", None)
+    generator_state = generator.bit_generator.state if isinstance(generator, np.random.Generator) else None
+
+    def replayed(*args):
+        np.random.set_state(global_state)
+        if generator_state is not None:
+            generator.bit_generator.state = generator_state
+        return forward(*args)
+
+    return replayed
+
+
 def _run_trial(layer, shapes, rng, domain, rtol, atol):
     """Check one layer on inputs of ``shapes``; return (max relative error, gradient names)."""
     forward, fname = _forward_method(layer)
     if forward is None or not callable(getattr(layer, "backward", None)):
         raise _Failed(f"{_name(layer)} has no {'forward' if forward is None else 'backward'} method",
                       "hint: a layer needs forward(x) (or __call__) and backward(dout)")
-    if len(shapes) == 1 and _required_args(forward) == 2:
+    if _required_args(forward) == 2 and len(shapes) == 1:
         shapes = shapes * 2  # a two-input node: y has x's shape
+    forward = _replaying(forward, layer)
     inputs = [_random_input(shape, rng, domain) for shape in shapes]
     shown = " and ".join(f"{'xy'[k]} of shape {s}" for k, s in enumerate(shapes))
     kept = [x.copy() for x in inputs]
@@ -593,7 +623,12 @@ class ExerciseAnswer:
     ``names`` are the quantities the exercise asks for, in order; ``compute()``
     returns their values. An implement-a-backward exercise has ``reference``
     instead, the function the student's layer must compute, and ``domain``
-    for its random inputs.
+    for its random inputs; or ``verify``, a function that receives
+    ``make()`` (a new student layer on each call) and returns the lines of
+    what is wrong with its behaviour (``[]`` when nothing is), for a layer
+    whose output is not one fixed function of its input (dropout). ``args``
+    are the layer's constructor arguments and ``input_shapes`` the input
+    shape of each trial of ``check_layer`` (both optional).
     """
 
     label: str
@@ -606,6 +641,9 @@ class ExerciseAnswer:
     layer_args: tuple = None
     rtol: float = 1e-3  # answers worked out by hand are right to about 3 significant digits
     atol: float = 1e-6
+    verify: object = None
+    args: tuple = None
+    input_shapes: tuple = None
 
     def expected(self):
         """The expected values as a dict ``{name: value}`` (empty for a layer answer)."""
@@ -616,27 +654,31 @@ ANSWERS = {}
 
 
 def register_answer(label, chapter, *, hint, names=(), compute=None, reference=None, domain=None,
-                    layer_args=None, rtol=1e-3, atol=1e-6):
+                    layer_args=None, rtol=1e-3, atol=1e-6, verify=None, args=None, input_shapes=None):
     """Add the answer to the exercise ``label`` of ``chapter`` (the chapter's file name).
 
     Numeric answers: ``names`` (what is asked, in order) and ``compute``, a
     function returning their values computed with companion. Layer answers:
-    ``reference``, the elementwise function the layer's forward must compute;
-    for a layer with parameters, ``layer_args`` (a tuple of constructor
-    argument tuples: the student's class is checked once per tuple) and
-    ``reference(x, layer)``, the output the layer must compute from ``x`` and
+    ``reference``, the function of the input the layer's forward must compute,
+    and/or ``verify``, a check of its behaviour (see ``ExerciseAnswer``);
+    ``args`` and ``input_shapes`` say how ``check_layer`` creates and feeds it.
+    For a layer with parameters, ``layer_args`` is a tuple of constructor
+    argument tuples (the student's class is checked once per tuple) and
+    ``reference(x, layer)`` the output the layer must compute from ``x`` and
     its own parameters. ``hint`` is shown when an answer is wrong; it must
     not give the answer away.
     """
     if label in ANSWERS:
         raise ValueError(f"register_answer: an answer for {label!r} is already registered")
-    if (compute is None) == (reference is None):
-        raise ValueError(f"register_answer: {label!r} needs exactly one of compute (with names) or reference")
+    if (compute is None) == (reference is None and verify is None):
+        raise ValueError(f"register_answer: {label!r} needs exactly one of compute (with names) or "
+                         f"a layer answer (reference and/or verify)")
     if compute is not None and not names:
         raise ValueError(f"register_answer: {label!r} has compute but no names for its values")
-    layer_args = None if layer_args is None else tuple(tuple(args) for args in layer_args)
-    ANSWERS[label] = ExerciseAnswer(label, chapter, hint, tuple(names), compute, reference, domain, layer_args,
-                                    rtol, atol)
+    ANSWERS[label] = ExerciseAnswer(
+        label, chapter, hint, tuple(names), compute, reference, domain, rtol=rtol, atol=atol, verify=verify,
+        args=None if args is None else tuple(args), input_shapes=None if input_shapes is None else tuple(input_shapes),
+        layer_args=None if layer_args is None else tuple(tuple(a) for a in layer_args))
     return ANSWERS[label]
 
 
@@ -654,7 +696,7 @@ def check_answer(label, answer, *, verbose=True):
     if label not in ANSWERS:
         raise ValueError(f"check_answer: no exercise {label!r}; expected one of {sorted(ANSWERS)}")
     entry = ANSWERS[label]
-    if entry.reference is not None:
+    if entry.reference is not None or entry.verify is not None:
         return _check_layer_answer(entry, answer, verbose)
     title = f"check_answer({label!r})"
     try:
@@ -710,31 +752,49 @@ def _given_values(entry, answer):
 
 def _check_layer_answer(entry, answer, verbose):
     title = f"check_answer({entry.label!r})"
-    configs = entry.layer_args if entry.layer_args and isinstance(answer, type) else (None,)
+    configs = entry.layer_args if entry.layer_args and isinstance(answer, type) else (entry.args,)
     errors = []
     for args in configs:
-        result = check_layer(answer, args=args, domain=entry.domain, verbose=False)
+        result = check_layer(answer, entry.input_shapes, args=args, domain=entry.domain, verbose=False)
         if not result:
             lines = result.message.splitlines()
             head = next((k for k, line in enumerate(lines) if re.match(r"  \S", line)), len(lines))  # after the title
-            made = [f"(the layer was created as {_name(answer)}{args})"] if args else []
+            made = [f"(the layer was created as {_name(answer)}{args})"] if entry.layer_args and args else []
             return _finish(f"{title}: not yet. {' '.join(lines[:head])}",
                            made + [line.strip() for line in lines[head:]] + [f"exercise hint: {entry.hint}"],
                            False, None, verbose)
         errors.append(result.max_error)
-    make, _ = _plan(answer, None, configs[0], 0)
-    layer = _make(make, None, answer)
-    forward, _ = _forward_method(layer)
-    x = _random_input(_image_shape(layer, 2, 0) or (3, 4), np.random.default_rng(1), entry.domain)
-    expected = entry.reference(x, layer) if entry.layer_args else entry.reference(x)
-    try:
-        _compare("forward's output", _as_numbers(forward(x.copy()), "forward's output"),
-                 np.asarray(expected), 1e-9, 1e-12, hint=entry.hint, other="expected")
-    except _Failed as failure:
-        return _finish(f"{title}: not yet. backward is consistent with forward, but forward computes "
-                       f"the wrong function.", failure.lines, False, None, verbose)
+
+    def make():
+        if not isinstance(answer, type):
+            return answer
+        args = configs[0] or ()
+        return answer(*args, rng=0) if args and "rng" in _parameter_names(answer) else answer(*args)
+
+    if entry.reference is not None:
+        layer = make()
+        forward, _ = _forward_method(layer)
+        shape = entry.input_shapes[0] if entry.input_shapes else (_image_shape(layer, 2, 0) or (3, 4))
+        x = _random_input(shape, np.random.default_rng(1), entry.domain)
+        expected = entry.reference(x, layer) if entry.layer_args else entry.reference(x)
+        try:
+            _compare("forward's output", _as_numbers(forward(x.copy()), "forward's output"),
+                     np.asarray(expected), 1e-9, 1e-12, hint=entry.hint, other="expected")
+        except _Failed as failure:
+            return _finish(f"{title}: not yet. backward is consistent with forward, but forward computes "
+                           f"the wrong function.", failure.lines, False, None, verbose)
+    if entry.verify is not None:
+        try:
+            problems = list(entry.verify(make))
+        except Exception as exc:
+            problems = _raised("checking the layer's behaviour", exc)
+        if problems:
+            return _finish(f"{title}: not yet. backward is consistent with forward, but the layer does not "
+                           f"behave as the exercise asks.", problems + [f"exercise hint: {entry.hint}"],
+                           False, None, verbose)
+    does = "computes the right function" if entry.reference is not None else "behaves as the exercise asks"
     shapes = f" in {len(configs)} configurations" if len(configs) > 1 else ""
     return _finish(f"{title}: correct.", [
-        "forward computes the right function, and backward agrees with",
+        f"forward {does}, and backward agrees with",
         f"numerical gradients{shapes}; max relative error {max(errors):.0e}.",
     ], True, max(errors), verbose)

@@ -38,7 +38,8 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ._validate import as_float_array, as_rng, check_shape, non_negative_int, positive_int, require_forward
+from ._validate import (as_float_array, as_rng, check_shape, non_negative_int, owner_name, positive_int,
+                        require_forward)
 from .layers import HasParameters
 
 INIT_NAMES = ("he", "xavier")
@@ -51,26 +52,27 @@ def output_shape(input_hw, kernel_size, stride=1, padding=0, owner="conv"):
     """``(oh, ow)``, the output's spatial size for an input of ``input_hw = (h, w)`` pixels.
 
     Along each axis ``(size + 2 * padding - kernel_size) / stride + 1``. Raises
-    ``ValueError`` (naming ``owner``) when the padded input is smaller than the
-    kernel, or when the kernel's last step would not end exactly at the
-    padded input's edge (a non-integer output size).
+    ``ValueError`` (naming ``owner``, a string or a function returning one) when
+    the padded input is smaller than the kernel, or when the kernel's last step
+    would not end exactly at the padded input's edge (a non-integer output size).
     """
     h, w = (int(v) for v in input_hw)
     k, s, p = kernel_size, stride, padding
-    where = f"input {h}×{w} with kernel {k}, stride {s}, padding {p}"
     if min(h, w) + 2 * p < k:
+        where = f"input {h}×{w} with kernel {k}, stride {s}, padding {p}"
         raise ValueError(
-            f"{owner}: {where} is smaller than the kernel ({min(h, w)} + 2·{p} < {k}); expected a "
+            f"{owner_name(owner)}: {where} is smaller than the kernel ({min(h, w)} + 2·{p} < {k}); expected a "
             f"height and width of at least kernel_size - 2·padding = {k - 2 * p}"
         )
     bad = [size for size in (h, w) if (size + 2 * p - k) % s]
     if bad:
+        where = f"input {h}×{w} with kernel {k}, stride {s}, padding {p}"
         size = bad[0]
         kernels = [kk for kk in range(1, min(h, w) + 2 * p + 1) if all((v + 2 * p - kk) % s == 0 for v in (h, w))]
         nearest = min(kernels, key=lambda kk: (abs(kk - k), kk), default=None)
         fix = f"for example kernel_size={nearest}, or stride=1" if nearest else "for example stride=1"
         raise ValueError(
-            f"{owner}: {where} gives a non-integer output size: ({size} + 2·{p} - {k})/{s} + 1 = "
+            f"{owner_name(owner)}: {where} gives a non-integer output size: ({size} + 2·{p} - {k})/{s} + 1 = "
             f"{(size + 2 * p - k) / s + 1:g}; expected size + 2·padding - kernel_size to be a multiple "
             f"of the stride ({fix})"
         )
@@ -206,8 +208,8 @@ def _pixel_numbers(x_shape, kernel_size, stride, padding):
 
 def _check_images(x, owner, channels=None):
     """Raise unless ``x`` is a minibatch of images (n, c, h, w), with ``channels`` channels if given."""
-    wanted = "(n, c, height, width)" if channels is None else f"(n, {channels}, height, width)"
     if x.ndim != 4 or (channels is not None and x.shape[1] != channels):
+        wanted = "(n, c, height, width)" if channels is None else f"(n, {channels}, height, width)"
         hint = ""
         if x.ndim == 2 and math.isqrt(x.shape[1]) ** 2 == x.shape[1] and channels in (None, 1):
             side = math.isqrt(x.shape[1])
@@ -216,29 +218,39 @@ def _check_images(x, owner, channels=None):
             hint = " (one channel? add the channel axis: x[:, None])"
         elif x.ndim == 4 and channels is not None and x.shape[3] == channels:
             hint = " (channels last? put them second: x.transpose(0, 3, 1, 2))"
-        raise ValueError(f"{owner}: input x has shape {x.shape}, expected {wanted}{hint}")
+        raise ValueError(f"{owner_name(owner)}: input x has shape {x.shape}, expected {wanted}{hint}")
 
 
 # -------------------------------------------------------------------------- layers
 
 
 class _Layer:
-    """Bookkeeping the image layers share: calling, checks of x and dout."""
+    """Bookkeeping the image layers share: calling, checks of x and dout.
+
+    Input checks as everywhere in companion (CONTRIBUTING.md, "Input
+    checks"): called on its own, a layer converts ``x`` and ``dout`` to
+    float64 and rejects NaN, infinity and non-numbers; ``checked=True`` (what
+    ``Sequential`` passes for an array another companion layer computed)
+    skips that scan. The shape checks always run. The layer's name is
+    formatted only when an error is raised (``self.__repr__``, not ``repr(self)``).
+    """
 
     x_shape = None  # shape of the last forward input (None: no forward yet)
 
     def __call__(self, x):
         return self.forward(x)
 
-    def _input(self, x, channels=None):
-        x = as_float_array(x, "input x", repr(self))
-        _check_images(x, repr(self), channels)
+    def _input(self, x, checked, channels=None):
+        if not checked:
+            x = as_float_array(x, "input x", self.__repr__)
+        _check_images(x, self.__repr__, channels)
         return x
 
-    def _dout(self, dout):
-        require_forward(self.x_shape, repr(self))
-        dout = as_float_array(dout, "upstream gradient dout", repr(self))
-        check_shape(dout, self.out_shape, "upstream gradient dout (the shape of forward's output)", repr(self))
+    def _dout(self, dout, checked):
+        require_forward(self.x_shape, self.__repr__)
+        if not checked:
+            dout = as_float_array(dout, "upstream gradient dout", self.__repr__)
+        check_shape(dout, self.out_shape, "upstream gradient dout (the shape of forward's output)", self.__repr__)
         return dout
 
 
@@ -301,21 +313,21 @@ class Conv2d(_Layer, HasParameters):
         c_out, c_in, k, _ = self.W.shape
         return f"Conv2d({c_in}, {c_out}, kernel_size={k}{_extras(self.stride, self.padding, 1)})"
 
-    def forward(self, x):
+    def forward(self, x, *, checked=False):
         c_out, c_in, k, _ = self.W.shape
-        x = self._input(x, channels=c_in)
+        x = self._input(x, checked, channels=c_in)
         n = len(x)
-        oh, ow = output_shape(x.shape[2:], k, self.stride, self.padding, repr(self))
-        self.col = _im2col(x, k, self.stride, self.padding, repr(self))  # (n*oh*ow, c_in*k*k)
+        oh, ow = output_shape(x.shape[2:], k, self.stride, self.padding, self.__repr__)
+        self.col = _im2col(x, k, self.stride, self.padding, self.__repr__)  # (n*oh*ow, c_in*k*k)
         W_col = self.W.reshape(c_out, -1).T                              # (c_in*k*k, c_out)
         out = np.matmul(self.col, W_col, out=_by_column(len(self.col), c_out))   # (n*oh*ow, c_out)
         out += self.b
         self.x, self.x_shape, self.out_shape = x, x.shape, (n, c_out, oh, ow)
         return out.reshape(n, oh, ow, c_out).transpose(0, 3, 1, 2)      # (n, c_out, oh, ow)
 
-    def backward(self, dout, input_grad=True):
+    def backward(self, dout, input_grad=True, *, checked=False):
         """Store grad_W and grad_b; return dx (None with ``input_grad=False``, when x is data)."""
-        dout = self._dout(dout)
+        dout = self._dout(dout, checked)
         c_out = self.W.shape[0]
         dout_col = dout.transpose(0, 2, 3, 1).reshape(-1, c_out)        # (n*oh*ow, c_out)
         np.matmul(dout_col.T, self.col, out=self.grad_W.reshape(c_out, -1))  # = (col.T @ dout_col).T
@@ -362,9 +374,9 @@ class _Pool(_Layer):
     def _windows(self, x):
         """(n, c, oh, ow, k*k): the entries of every window, copied into the last axis."""
         n, c = x.shape[:2]
-        oh, ow = output_shape(x.shape[2:], self.kernel_size, self.stride, self.padding, repr(self))
+        oh, ow = output_shape(x.shape[2:], self.kernel_size, self.stride, self.padding, self.__repr__)
         self.x_shape, self.out_shape = x.shape, (n, c, oh, ow)
-        patches = windows(x, self.kernel_size, self.stride, self.padding, self.pad_value, repr(self))
+        patches = windows(x, self.kernel_size, self.stride, self.padding, self.pad_value, self.__repr__)
         return patches.reshape(n, c, oh, ow, -1)
 
     def _pixels(self):
@@ -394,13 +406,13 @@ class MaxPool2d(_Pool):
 
     pad_value = -np.inf
 
-    def forward(self, x):
-        patches = self._windows(self._input(x))                     # (n, c, oh, ow, k*k)
+    def forward(self, x, *, checked=False):
+        patches = self._windows(self._input(x, checked))            # (n, c, oh, ow, k*k)
         self.argmax = patches.argmax(axis=-1)                       # (n, c, oh, ow): the winner's place
         return patches.max(axis=-1)
 
-    def backward(self, dout):
-        dout = self._dout(dout)
+    def backward(self, dout, *, checked=False):
+        dout = self._dout(dout, checked)
         k, width = self.kernel_size, self.x_shape[3] + 2 * self.padding
         corners = self._pixels()[..., 0]                            # each window's top-left pixel
         winners = corners + (self.argmax // k) * width + self.argmax % k   # row and column inside the window
@@ -418,11 +430,11 @@ class AvgPool2d(_Pool):
     output, so each gets ``dout / (k * k)``; overlapping windows add.
     """
 
-    def forward(self, x):
-        return self._windows(self._input(x)).mean(axis=-1)
+    def forward(self, x, *, checked=False):
+        return self._windows(self._input(x, checked)).mean(axis=-1)
 
-    def backward(self, dout):
-        dout = self._dout(dout)
+    def backward(self, dout, *, checked=False):
+        dout = self._dout(dout, checked)
         share = dout / self.kernel_size ** 2                           # (n, c, oh, ow)
         pixels = self._pixels()                                        # (n, c, oh, ow, k*k)
         return self._add_by_pixel(pixels, np.broadcast_to(share[..., None], pixels.shape))
@@ -438,15 +450,16 @@ class Flatten(_Layer):
     def __repr__(self):
         return "Flatten()"
 
-    def forward(self, x):
-        x = as_float_array(x, "input x", "Flatten")
+    def forward(self, x, *, checked=False):
+        if not checked:
+            x = as_float_array(x, "input x", "Flatten")
         if x.ndim < 2:
             raise ValueError(f"Flatten: input x has shape {x.shape}, expected (n, ...): one sample per row")
         self.x_shape, self.out_shape = x.shape, (len(x), int(np.prod(x.shape[1:])))
         return x.reshape(self.out_shape)
 
-    def backward(self, dout):
-        return self._dout(dout).reshape(self.x_shape)
+    def backward(self, dout, *, checked=False):
+        return self._dout(dout, checked).reshape(self.x_shape)
 
 
 # -------------------------------------------------------- the definition, as loops

@@ -14,28 +14,59 @@ and returns a ``history`` dict of per-epoch lists: ``loss`` and ``accuracy``
 (averaged over the epoch's minibatches, as they were seen while training)
 and, with ``validation=(x_val, t_val)``, ``val_loss`` and ``val_accuracy``
 (measured after the epoch). ``evaluate`` measures a model on a data set.
+
+Models with layers that behave differently in training and in evaluation
+(``BatchNorm``, ``Dropout``) have ``train()`` and ``eval()``: ``fit`` runs
+the minibatches in training mode and measures in evaluation mode, and
+``evaluate`` always measures in evaluation mode.
 """
 
 import contextlib
+import functools
 
 import numpy as np
 
-from ._validate import as_float_array, as_labels, as_rng
+from ._validate import as_float_array, as_labels, as_rng, is_companion_layer
 from .layers import Linear, Sequential
 from .losses import SoftmaxCrossEntropy
 
 
 def _data(model, x, t, owner, what):
-    """Check a data set once, up front: x (n, d) finite floats, t labels for the model's k outputs."""
+    """Check a data set once, up front: x (n, ...) finite floats, t labels for the model's k outputs.
+
+    The loops then tell companion's models and losses so (``_checked_calls``),
+    and no minibatch is scanned again.
+    """
     x = as_float_array(x, f"{what} inputs x", owner)
     if x.ndim < 2 or len(x) == 0:
         raise ValueError(f"{owner}: {what} inputs x have shape {x.shape}, expected (n, features) with n >= 1 "
                          f"(or (n, c, height, width) images for a convolutional network)")
-    try:
-        k = np.shape(model.forward(x[:1]))[-1]
-    except (ValueError, TypeError) as err:  # the model says what it expected
-        raise type(err)(f"{owner}: the model cannot take {what} inputs x of shape {x.shape}: {err}") from None
+    with _mode(model, training=False):  # one sample through the model: no batch statistics, nothing dropped
+        try:
+            k = np.shape(model.forward(x[:1]))[-1]
+        except (ValueError, TypeError) as err:  # the model says what it expected
+            raise type(err)(f"{owner}: the model cannot take {what} inputs x of shape {x.shape}: {err}") from None
     return x, as_labels(t, len(x), k, f"{owner} ({what} targets)")
+
+
+def _set_mode(model, training):
+    """``model.train()`` or ``model.eval()`` if the model has them; return the mode it was in (None: no modes)."""
+    if not (callable(getattr(model, "train", None)) and callable(getattr(model, "eval", None))):
+        return None
+    was = getattr(model, "training", None)
+    model.train() if training else model.eval()
+    return was
+
+
+@contextlib.contextmanager
+def _mode(model, training):
+    """Run a block with the model in training or evaluation mode, then put back the mode it was in."""
+    was = _set_mode(model, training)
+    try:
+        yield
+    finally:
+        if was is not None and was != training:
+            _set_mode(model, was)
 
 
 def evaluate(model, x, t, loss=None, batch_size=1000):
@@ -44,17 +75,38 @@ def evaluate(model, x, t, loss=None, batch_size=1000):
     Images ``(n, c, h, w)`` work too (as in ``fit``, the first axis counts the samples).
 
     ``loss`` defaults to ``SoftmaxCrossEntropy()``; the data go through the
-    model in chunks of ``batch_size`` rows, which bounds memory.
+    model in chunks of ``batch_size`` rows, which bounds memory. A model with
+    ``train()``/``eval()`` is measured in evaluation mode (no dropout,
+    BatchNorm with its running statistics) and then put back in the mode it
+    was in.
     """
     loss = SoftmaxCrossEntropy() if loss is None else loss
     x, labels = _data(model, x, t, "evaluate", "evaluation")
+    forward, loss_forward = _checked_calls(model, loss)
     total = correct = 0.0
-    for start in range(0, len(x), batch_size):
-        logits = model.forward(x[start:start + batch_size])
-        tb = labels[start:start + batch_size]
-        total += loss.forward(logits, tb) * len(tb)
-        correct += np.count_nonzero(logits.argmax(axis=1) == tb)
+    with _mode(model, training=False):
+        for start in range(0, len(x), batch_size):
+            logits = forward(x[start:start + batch_size])
+            tb = labels[start:start + batch_size]
+            total += loss_forward(logits, tb) * len(tb)
+            correct += np.count_nonzero(logits.argmax(axis=1) == tb)
     return total / len(x), correct / len(x)
+
+
+def _checked_calls(model, loss):
+    """``model.forward`` and ``loss.forward``, told that the data are checked when companion defines them.
+
+    ``fit`` and ``evaluate`` checked the inputs and targets once, up front
+    (``_data``), so a minibatch need not be scanned again: companion's models
+    get ``checked=True`` and its losses ``targets_checked=True`` (the loss still
+    scans the logits). A model or loss of your own is called without them.
+    """
+    forward, loss_forward = model.forward, loss.forward
+    if is_companion_layer(model):
+        forward = functools.partial(model.forward, checked=True)
+    if is_companion_layer(loss):
+        loss_forward = functools.partial(loss.forward, targets_checked=True)
+    return forward, loss_forward
 
 
 def fit(model, x, t, *, optimizer, loss=None, epochs=10, batch_size=32, rng=0, validation=None, progress=True,
@@ -69,6 +121,11 @@ def fit(model, x, t, *, optimizer, loss=None, epochs=10, batch_size=32, rng=0, v
     minibatches of ``batch_size`` (the last one may be smaller). ``optimizer``
     must have been built from this model's ``parameters()``. ``loss``
     defaults to ``SoftmaxCrossEntropy()``.
+
+    A model with ``train()``/``eval()`` (a ``Sequential`` always has them)
+    runs every minibatch in training mode and is measured on the validation
+    set in evaluation mode; ``fit`` returns with the model in evaluation mode,
+    ready to predict (call ``model.train()`` to go on training by hand).
 
     ``progress=True`` shows a tqdm bar per epoch with the running loss and
     accuracy (on stderr); pass ``progress=False`` in notebooks that must
@@ -109,7 +166,10 @@ def _train(model, x, labels, optimizer, loss, epochs, batch_size, rng, validatio
     bar = _progress_bar(progress)
     history = {"loss": [], "accuracy": []} | ({"val_loss": [], "val_accuracy": []} if validation is not None else {})
     n = len(x)
+    forward, loss_forward = _checked_calls(model, loss)
+    loss_checked = is_companion_layer(loss)  # then loss.backward() is a finite float64 array
     for epoch in range(1, epochs + 1):
+        _set_mode(model, training=True)
         order = rng.permutation(n)
         total = correct = seen = 0.0
         with bar(total=n, desc=f"epoch {epoch}/{epochs}", unit="sample", leave=epoch == epochs) as pbar:
@@ -117,11 +177,11 @@ def _train(model, x, labels, optimizer, loss, epochs, batch_size, rng, validatio
                 batch = order[start:start + batch_size]
                 tb = labels[batch]
                 try:
-                    logits = model.forward(x[batch])
-                    batch_loss = loss.forward(logits, tb)
+                    logits = forward(x[batch])
+                    batch_loss = loss_forward(logits, tb)
                     dlogits = loss.backward()
-                    if isinstance(model, (Linear, Sequential)):
-                        model.backward(dlogits, input_grad=False)  # the data's gradient is never used
+                    if isinstance(model, (Linear, Sequential)):  # the data's gradient is never used
+                        model.backward(dlogits, input_grad=False, checked=loss_checked)
                     else:
                         model.backward(dlogits)
                     optimizer.step()
@@ -142,6 +202,7 @@ def _train(model, x, labels, optimizer, loss, epochs, batch_size, rng, validatio
             val_loss, val_acc = evaluate(model, *validation, loss)
             history["val_loss"].append(val_loss)
             history["val_accuracy"].append(val_acc)
+    _set_mode(model, training=False)
     return history
 
 

@@ -1,12 +1,14 @@
 """companion.conv: Conv2d, MaxPool2d, AvgPool2d, Flatten, im2col/col2im, and the Tensor operations of part VI."""
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import companion
-from companion import Tensor, layer_gradient_errors, relative_error
+from companion import Sequential, Tensor, layer_gradient_errors, relative_error
 from companion.conv import (AvgPool2d, Conv2d, Flatten, MaxPool2d, col2im, conv2d_loops, conv2d_loops_backward,
                             im2col, output_shape)
 from companion.gradcheck import numerical_gradient, numerical_parameter_gradient
@@ -153,7 +155,7 @@ def test_sequential_skips_the_first_convolutions_dx_when_training():
     calls = []
     first = net[0]
     original = first.backward
-    first.backward = lambda dout, input_grad=True: calls.append(input_grad) or original(dout, input_grad)
+    first.backward = lambda dout, input_grad=True, **kw: calls.append(input_grad) or original(dout, input_grad, **kw)
     try:
         assert net.backward(np.ones_like(out), input_grad=False) is None
     finally:
@@ -276,15 +278,18 @@ def image_configs(draw, pooling=False):
     return draw(st.integers(1, 3)), draw(st.integers(1, 3)), h, w, k, s, p
 
 
-def central_difference_errors(layer, x, rng):
-    """Max relative error of layer.backward (x and parameters) against central differences.
+def central_difference_errors(layer, x, rng, h, positive_dout=False):
+    """Max relative error of layer.backward (x and parameters) against central differences of step ``h``.
 
-    Every layer here is piecewise linear in each input and parameter, so the central difference has no
-    truncation error away from a kink; a step of 1e-4 keeps round-off small. Max pooling's inputs are
-    spaced at least 1e-2 apart (see below), so no step crosses a tie.
+    The loss is ``sum(layer.forward(x) * dout)``. Convolution and average pooling are linear in the
+    input and in each parameter, so a central difference has no truncation error for any step, and a
+    large one (h = 0.5) keeps the round-off, about eps * |L| / h, far below 1e-7 of any entry. Max pooling
+    is linear between ties: its inputs are at least 1 apart (``distinct_values``), so a step of 0.25
+    crosses none, and a positive ``dout`` keeps the sums that overlapping windows send to a pixel away
+    from 0, where a relative error would measure round-off.
     """
     out = layer.forward(x)
-    dout = rng.normal(size=out.shape)
+    dout = rng.uniform(0.5, 1.5, size=out.shape) if positive_dout else rng.normal(size=out.shape)
     dx = layer.backward(dout)
     grads = {name: grad.copy() for name, _, grad in getattr(layer, "named_parameters", list)()}
 
@@ -294,18 +299,19 @@ def central_difference_errors(layer, x, rng):
     def loss_of_x(value):
         return float(np.sum(layer.forward(value) * dout))
 
-    errors = [relative_error(dx, numerical_gradient(loss_of_x, x, h=1e-4))]
+    errors = [relative_error(dx, numerical_gradient(loss_of_x, x, h=h))]
     for name, param, _ in getattr(layer, "named_parameters", list)():
-        errors.append(relative_error(grads[name], numerical_parameter_gradient(loss, param, h=1e-4)))
+        errors.append(relative_error(grads[name], numerical_parameter_gradient(loss, param, h=h)))
     return max(errors)
 
 
 def distinct_values(rng, shape):
-    """Standard-normal-sized values at least 1e-2 apart: no ties within a step, for max pooling."""
-    return (rng.permutation(int(np.prod(shape))).reshape(shape) - np.prod(shape) / 2) * 0.01 * rng.uniform(1, 2)
+    """Values at least 1 apart, in random order: no tie within a step of 0.25, for max pooling."""
+    size = int(np.prod(shape))
+    return (rng.permutation(size).reshape(shape) - size / 2) * rng.uniform(1, 2)
 
 
-PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @PROPERTY
@@ -315,7 +321,7 @@ def test_conv2d_backward_matches_central_differences_for_any_shape(config, c_out
     rng = np.random.default_rng(seed)
     layer = Conv2d(c, c_out, k, s, p, rng=rng)
     layer.b[...] = rng.normal(size=c_out)
-    assert central_difference_errors(layer, rng.normal(size=(n, c, h, w)), rng) < 1e-7
+    assert central_difference_errors(layer, rng.normal(size=(n, c, h, w)), rng, h=0.5) < 1e-7
 
 
 @PROPERTY
@@ -323,7 +329,8 @@ def test_conv2d_backward_matches_central_differences_for_any_shape(config, c_out
 def test_max_pool_backward_matches_central_differences_for_any_shape(config, seed):
     n, c, h, w, k, s, p = config
     rng = np.random.default_rng(seed)
-    assert central_difference_errors(MaxPool2d(k, s, p), distinct_values(rng, (n, c, h, w)), rng) < 1e-7
+    x = distinct_values(rng, (n, c, h, w))
+    assert central_difference_errors(MaxPool2d(k, s, p), x, rng, h=0.25, positive_dout=True) < 1e-7
 
 
 @PROPERTY
@@ -331,7 +338,7 @@ def test_max_pool_backward_matches_central_differences_for_any_shape(config, see
 def test_avg_pool_backward_matches_central_differences_for_any_shape(config, seed):
     n, c, h, w, k, s, p = config
     rng = np.random.default_rng(seed)
-    assert central_difference_errors(AvgPool2d(k, s, p), rng.normal(size=(n, c, h, w)), rng) < 1e-7
+    assert central_difference_errors(AvgPool2d(k, s, p), rng.normal(size=(n, c, h, w)), rng, h=0.5) < 1e-7
 
 
 def test_the_property_configurations_reach_the_edge_cases():
@@ -403,3 +410,71 @@ def test_tensor_part_vi_errors():
         Tensor(np.zeros((1, 1, 4, 4))).conv2d(np.zeros((1, 1, 3, 3)), stride=2)
     with pytest.raises(ValueError, match=r"Tensor.im2col: stride must be a positive integer, got 0"):
         Tensor(np.zeros((1, 1, 4, 4))).im2col(2, 0)
+
+
+# --- input checks: full on their own, not again inside a Sequential (CONTRIBUTING.md, "Input checks") ---
+
+IMAGE_LAYERS = {"Conv2d(2, 3, kernel_size=3)": lambda: Conv2d(2, 3, 3, rng=0), "MaxPool2d(2)": lambda: MaxPool2d(2),
+                "AvgPool2d(2)": lambda: AvgPool2d(2), "Flatten()": Flatten}
+
+
+@pytest.mark.parametrize("name", IMAGE_LAYERS)
+def test_an_image_layer_on_its_own_rejects_nan_inf_and_non_numbers(name):
+    layer = IMAGE_LAYERS[name]()
+    owner = "Flatten" if name == "Flatten()" else re.escape(name)
+    for value in (np.nan, np.inf):
+        x = np.ones((2, 2, 4, 4))
+        x[1, 0, 2, 3] = value
+        with pytest.raises(ValueError, match=rf"^{owner}: input x contains NaN or infinity \(first at index "
+                                             rf"\(1, 0, 2, 3\)"):
+            layer.forward(x)
+    with pytest.raises(TypeError, match=rf"^{owner}: input x must be real numbers"):
+        layer.forward(np.full((2, 2, 4, 4), "a"))
+    out = layer.forward(np.ones((2, 2, 4, 4)))
+    bad = np.ones(out.shape)
+    bad.flat[0] = np.nan
+    with pytest.raises(ValueError, match=rf"^{re.escape(name)}: upstream gradient dout contains NaN"):
+        layer.backward(bad)
+
+
+@pytest.mark.parametrize("name", IMAGE_LAYERS)
+def test_no_image_layer_formats_its_name_on_the_success_path(name):
+    calls = []
+    layer = IMAGE_LAYERS[name]()
+    layer.__class__ = type(f"Counting{type(layer).__name__}", (type(layer),),
+                           {"__repr__": lambda self: calls.append(1) or name,
+                            "__module__": type(layer).__module__})   # still a companion layer
+    x = np.random.default_rng(0).normal(size=(3, 2, 4, 4))
+    layer.backward(layer.forward(x))
+    net = Sequential(Conv2d(2, 2, 3, padding=1, rng=0), layer, Flatten(), companion.Linear(
+        int(np.prod(layer.forward(x).shape[1:])) if name != "Flatten()" else 32, 2, rng=1))
+    net.backward(net.forward(x))
+    assert calls == []
+    with pytest.raises(ValueError, match=r"input x contains NaN"):
+        layer.forward(np.full((3, 2, 4, 4), np.nan))
+    assert calls or name == "Flatten()"          # the name is formatted now, when raising
+
+
+def test_inside_a_sequential_the_image_layers_scan_nothing_twice_and_give_their_own_gradients(monkeypatch):
+    net = companion.digits_cnn(0)
+    x = np.random.default_rng(0).uniform(size=(4, 1, 8, 8))
+    dout = np.random.default_rng(1).normal(size=(4, 10))
+    alone = companion.digits_cnn(0)
+    out = x
+    for layer in alone.layers:
+        out = layer.forward(out)
+    d = dout
+    for layer in reversed(alone.layers):
+        d = layer.backward(d)
+    scans = []
+    original = companion._validate.as_float_array
+    for module in ("conv", "layers", "functions"):
+        monkeypatch.setattr(f"companion.{module}.as_float_array",
+                            lambda *args, module=module, **kw: scans.append(module) or original(*args, **kw))
+    np.testing.assert_array_equal(net.forward(x), out)
+    np.testing.assert_array_equal(net.backward(dout), d)
+    assert scans == ["conv", "layers"]            # x at the first layer, dout at the last: nothing in between
+    for (_, mine, _), (_, theirs, _) in zip(net.named_parameters(), alone.named_parameters()):
+        np.testing.assert_array_equal(mine, theirs)
+    for (_, _, mine), (_, _, theirs) in zip(net.named_parameters(), alone.named_parameters()):
+        np.testing.assert_array_equal(mine, theirs)
