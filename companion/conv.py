@@ -27,9 +27,11 @@ the last rows and columns of the input).
 - ``Flatten``: ``(n, c, h, w)`` to ``(n, c * h * w)``, for a ``Linear`` on top.
 
 All layers follow ``Linear``'s protocol: ``forward`` caches what ``backward``
-needs; ``backward(dout)`` returns the gradient for the input and overwrites
-``grad_W``, ``grad_b`` in place; ``named_parameters()``, ``parameters()``,
-``zero_grad()``.
+needs; ``backward(dout)`` returns the gradient for the input; ``Conv2d``
+overwrites ``grad_W``, ``grad_b`` in place and has ``named_parameters()``,
+``parameters()``, ``zero_grad()`` (the pooling layers and ``Flatten`` have no
+parameters). Input checks follow CONTRIBUTING.md, "Input checks": full when a
+layer is called on its own, ``checked=True`` inside a ``Sequential``.
 """
 
 import functools
