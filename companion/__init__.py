@@ -16,7 +16,8 @@ module              what it holds                                 chapter
                     layer_gradient_errors, gradient_errors,       Checking gradients numerically;
                     step_size_errors,                             Automatic differentiation
                     numerical_parameter_gradient,
-                    tensor_gradient_errors
+                    tensor_gradient_errors;                       Backward as vector-Jacobian products
+                    numerical_jacobian
 ``init``            he_normal, xavier_normal;                     Matrix gradients for a minibatch;
                     standard_normal                               Initialisation and the depth problem
 ``losses``          MSELoss;                                      Matrix gradients for a minibatch;
@@ -53,7 +54,8 @@ from .autodiff import Tensor
 from .checks import CheckResult, check_answer, check_gradient, check_layer, register_answer
 from .functions import Exp, Function, Identity, Log, Plus1, Power, Reciprocal, ReLU, Sigmoid, Square, Tanh
 from .gradcheck import (gradient_check, gradient_errors, layer_gradient_errors, numerical_gradient,
-                        numerical_parameter_gradient, relative_error, step_size_errors, tensor_gradient_errors)
+                        numerical_jacobian, numerical_parameter_gradient, relative_error, step_size_errors,
+                        tensor_gradient_errors)
 from .init import he_normal, standard_normal, xavier_normal
 from .layers import AddLayer, DivLayer, Linear, MulLayer, Sequential, SubLayer, mlp
 from .losses import MSELoss, SoftmaxCrossEntropy, log_softmax, softmax
@@ -83,6 +85,6 @@ __all__ = [
     "confusion_matrix", "download_mnist", "evaluate", "fit", "load_digits", "load_mnist", "log_softmax",
     "plot_confusion_matrix", "plot_digits", "plot_history", "read_idx", "softmax",
     # deep networks (part V)
-    "AdamW", "BatchNorm", "Dropout", "LayerNorm", "clip_grad_norm", "layer_statistics", "mlp",
+    "AdamW", "BatchNorm", "Dropout", "LayerNorm", "clip_grad_norm", "layer_statistics", "mlp", "numerical_jacobian",
     "plot_activation_histograms", "plot_gradient_norms", "plot_layer_statistics", "standard_normal",
 ]

@@ -13,7 +13,7 @@ import numpy as np
 from .autodiff import Tensor
 from .checks import register_answer
 from .functions import Plus1, Power, ReLU, Square, Tanh
-from .gradcheck import numerical_gradient
+from .gradcheck import numerical_gradient, numerical_jacobian
 from .layers import AddLayer, MulLayer, SubLayer
 
 # --- Parts I-IV: Derivatives on graphs, Networks in matrix form, Learning, Automation -------------
@@ -91,6 +91,25 @@ register_answer("ex-autodiff-shares", "autodiff", names=("df/dx", "df/dy"), comp
                 hint="x feeds both the addition and the multiplication: add the two paths' shares")
 
 # --- Part V: Deep networks ------------------------------------------------------------------------
+
+def _vjp_count(n=32, d_in=64, d_out=10):  # the Jacobian dU/dW of U = X W, counted on a numerical one
+    rng = np.random.default_rng(0)
+    X, W = rng.normal(size=(n, d_in)), rng.normal(size=(d_in, d_out))
+    J = numerical_jacobian(lambda v: X @ v, W)
+    return J.size, np.count_nonzero(np.abs(J) > 1e-9)
+
+
+def _vjp_tie():  # max(x, x) at x = 1: a gate that sends dout to both tied inputs, and Tensor.maximum
+    x = Tensor(1.0)
+    x.maximum(x).backward()
+    both = np.sum([1.0 >= 1.0, 1.0 >= 1.0])  # the buggy gate's two shares
+    return float(both), float(x.grad)
+
+
+register_answer("ex-vjp-count", "vector_jacobian", names=("entries", "nonzero"), compute=_vjp_count,
+                hint="U has n * d_out entries and W has d_in * d_out; U_ij depends on column j of W only")
+register_answer("ex-vjp-tie", "vector_jacobian", names=("buggy", "right"), compute=_vjp_tie,
+                hint="at a tie both comparisons are true; x feeds both inputs, so its two shares add up")
 
 
 # --- Part VI: Convolution -------------------------------------------------------------------------
