@@ -32,7 +32,8 @@ module              what it holds                                 chapter
 ``plots``           plot_history, plot_confusion_matrix,          Optimizers;
                     plot_digits;                                  Training a digit classifier;
                     plot_activation_histograms,                   Initialisation and the depth problem
-                    plot_gradient_norms, plot_layer_statistics
+                    plot_gradient_norms, plot_layer_statistics,
+                    plot_runs
 ``checks``          check_layer, check_gradient, check_answer:    Preface ("Using companion");
                     homework checkers that print a verdict        every chapter's exercises
 ``answers``         the registered answers of the exercises       every chapter's exercises
@@ -64,7 +65,7 @@ from .optim import SGD, AdaGrad, Adam, AdamW, Momentum, Optimizer, RMSProp, clip
 from .datasets import download_mnist, load_digits, load_mnist, read_idx
 from .training import evaluate, fit
 from .plots import (plot_activation_histograms, plot_confusion_matrix, plot_digits, plot_gradient_norms, plot_history,
-                    plot_layer_statistics)
+                    plot_layer_statistics, plot_runs)
 from .viz import Graph, draw_graph, to_mermaid, trace
 from .normalization import BatchNorm, LayerNorm
 from .regularization import Dropout
@@ -86,5 +87,5 @@ __all__ = [
     "plot_confusion_matrix", "plot_digits", "plot_history", "read_idx", "softmax",
     # deep networks (part V)
     "AdamW", "BatchNorm", "Dropout", "LayerNorm", "clip_grad_norm", "layer_statistics", "mlp", "numerical_jacobian",
-    "plot_activation_histograms", "plot_gradient_norms", "plot_layer_statistics", "standard_normal",
+    "plot_activation_histograms", "plot_gradient_norms", "plot_layer_statistics", "plot_runs", "standard_normal",
 ]

@@ -106,10 +106,23 @@ def _vjp_tie():  # max(x, x) at x = 1: a gate that sends dout to both tied input
     return float(both), float(x.grad)
 
 
+def _init_factor(width=64):
+    """Per ReLU layer, Var(u) is multiplied by d Var(w) / 2: for N(0, 1), Xavier (2 / (d + d)) and He (2 / d)."""
+    return tuple(width * var_w / 2 for var_w in (1.0, 2 / (width + width), 2 / width))
+
+
+def _init_leaky(slope=0.1, fan_in=64):  # E[z^2] = (1 + a^2) / 2 Var(u): Var(w) = 2 / ((1 + a^2) d)
+    return (np.sqrt(2 / ((1 + slope ** 2) * fan_in)),)
+
+
 register_answer("ex-vjp-count", "vector_jacobian", names=("entries", "nonzero"), compute=_vjp_count,
                 hint="U has n * d_out entries and W has d_in * d_out; U_ij depends on column j of W only")
 register_answer("ex-vjp-tie", "vector_jacobian", names=("buggy", "right"), compute=_vjp_tie,
                 hint="at a tie both comparisons are true; x feeds both inputs, so its two shares add up")
+register_answer("ex-init-factor", "initialisation", names=("normal", "xavier", "he"), compute=_init_factor,
+                hint="a ReLU halves the mean square of its input: the factor is d * Var(w) / 2 with d = 64")
+register_answer("ex-init-leaky", "initialisation", names=("std",), compute=_init_leaky,
+                hint="E[z^2] has a part from u > 0 and a part from u <= 0, each half of the mass; std = sqrt(Var(w))")
 
 
 # --- Part VI: Convolution -------------------------------------------------------------------------

@@ -4,7 +4,8 @@ Chapters "Optimizers" and "Training a digit classifier". (Graph drawings are
 in ``companion.viz``.) Part V adds the per-layer figures of deep networks:
 ``plot_activation_histograms``, ``plot_gradient_norms`` and both together,
 ``plot_layer_statistics`` (chapters "Initialisation and the depth problem"
-and "Normalisation").
+and "Normalisation"), and ``plot_runs``, the curves of several training runs
+in one figure (chapters of Part V).
 
 Each function draws into a new figure, or into the axes you pass, and
 returns the figure; end the notebook cell with ``plt.show()``.
@@ -168,11 +169,15 @@ def plot_gradient_norms(grad_norms, ax=None, title=None):
             raise ValueError(f"plot_gradient_norms: expected a list of positive norms, one per layer, got {norms!r}")
         ax.semilogy(np.arange(1, len(norms) + 1), norms, "o-", ms=4, label=label)
         low, high = min(low, norms.min()), max(high, norms.max())
+    if high / low < 10:  # show at least one decade, so that flat curves look flat in every figure
+        middle = math.sqrt(low * high)
+        ax.set_ylim(middle / 10 ** 0.6, middle * 10 ** 0.6)
     if high / low > 1e3:
         ax.yaxis.set_minor_formatter(NullFormatter())  # many decades: label the powers of ten only
-    else:  # a few decades: label 2 and 5 times each power of ten too, as plain numbers
+    else:  # a few decades: label 2 and 5 times each power of ten too (and 3 within one decade)
+        shown = (2, 5) if high / low > 10 else (2, 3, 5)
         ax.yaxis.set_minor_formatter(FuncFormatter(
-            lambda v, _: f"{v:g}" if round(v / 10 ** math.floor(math.log10(v) + 1e-9)) in (2, 5) else ""))
+            lambda v, _: f"{v:g}" if round(v / 10 ** math.floor(math.log10(v) + 1e-9)) in shown else ""))
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     ax.set_xlabel("layer k")
     ax.set_ylabel(r"$\|\partial L / \partial W_k\|$")
@@ -211,3 +216,45 @@ def plot_layer_statistics(activations, grad_norms, title=None, per_row=7):
     if title:
         fig.suptitle(title)
     return fig
+
+
+QUANTITY_LABELS = {"loss": "loss (cross-entropy)", "accuracy": "accuracy"}
+
+
+def plot_runs(histories, quantities=("loss", "accuracy"), axes=None, title=None):
+    """Several training runs in one figure: one panel per quantity, one colour per run.
+
+    ``histories`` is a dict ``{label: history}`` of the dicts ``fit`` returns.
+    In each panel, a run's validation curve (``val_<quantity>``) is a solid
+    line and its training curve (``<quantity>``) a dashed line of the same
+    colour. ``quantities``: "loss", "accuracy" or both; ``axes``: one axes per
+    quantity (default: a new figure). Returns the figure.
+    """
+    if not isinstance(histories, dict) or not histories or not all(
+            isinstance(h, dict) and "loss" in h for h in histories.values()):
+        raise TypeError("plot_runs: expected a dict {label: history} of the dicts fit returns")
+    unknown = [q for q in quantities if q not in QUANTITY_LABELS]
+    if unknown:
+        raise ValueError(f"plot_runs: unknown quantity {unknown[0]!r}; expected 'loss' or 'accuracy'")
+    if axes is None:
+        fig, axes = plt.subplots(1, len(quantities), figsize=(5 * len(quantities), 3.6), squeeze=False)
+        axes = axes[0]
+    axes = list(np.ravel(axes))
+    for ax, quantity in zip(axes, quantities):
+        for k, (label, history) in enumerate(histories.items()):
+            color = f"C{k % 10}"
+            epochs = np.arange(1, len(history["loss"]) + 1)
+            if quantity in history:
+                ax.plot(epochs, history[quantity], "--", color=color, lw=1.2)
+            if f"val_{quantity}" in history:
+                ax.plot(epochs, history[f"val_{quantity}"], "-", color=color, lw=1.8, label=label)
+            elif quantity in history:
+                ax.lines[-1].set_label(label)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(QUANTITY_LABELS[quantity])
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8, title="solid: validation, dashed: training", title_fontsize=7)
+    if title:
+        axes[0].figure.suptitle(title)
+    axes[0].figure.tight_layout()
+    return axes[0].figure

@@ -85,3 +85,20 @@ def test_layer_statistics_plot_errors():
         plot_gradient_norms([1.0, 0.0])
     with pytest.raises(ValueError, match="plot_layer_statistics: got no activations"):
         plot_layer_statistics([], [1.0])
+
+
+def test_plot_runs_draws_one_colour_per_run_solid_validation_dashed_training():
+    from companion import plot_runs
+    runs = {"a": {"loss": [1.0, 0.5], "accuracy": [0.5, 0.8], "val_loss": [1.1, 0.7], "val_accuracy": [0.4, 0.7]},
+            "b": {"loss": [0.9, 0.4], "accuracy": [0.6, 0.9]}}
+    fig = plot_runs(runs, title="runs")
+    loss_ax, acc_ax = fig.axes
+    styles = [(line.get_linestyle(), line.get_color()) for line in acc_ax.lines]
+    assert styles == [("--", "C0"), ("-", "C0"), ("--", "C1")]
+    assert [t.get_text() for t in loss_ax.get_legend().get_texts()] == ["a", "b"] and acc_ax.get_legend() is None
+    np.testing.assert_array_equal(acc_ax.lines[1].get_ydata(), [0.4, 0.7])
+    assert len(plot_runs(runs, quantities=("accuracy",)).axes) == 1
+    with pytest.raises(TypeError, match="plot_runs: expected a dict"):
+        plot_runs([runs["a"]])
+    with pytest.raises(ValueError, match="plot_runs: unknown quantity 'lr'"):
+        plot_runs(runs, quantities=("lr",))
