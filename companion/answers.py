@@ -15,6 +15,7 @@ from .checks import register_answer
 from .functions import Plus1, Power, ReLU, Square, Tanh
 from .gradcheck import numerical_gradient, numerical_jacobian
 from .layers import AddLayer, MulLayer, SubLayer
+from .normalization import BatchNorm
 
 # --- Parts I-IV: Derivatives on graphs, Networks in matrix form, Learning, Automation -------------
 
@@ -115,6 +116,17 @@ def _init_leaky(slope=0.1, fan_in=64):  # E[z^2] = (1 + a^2) / 2 Var(u): Var(w) 
     return (np.sqrt(2 / ((1 + slope ** 2) * fan_in)),)
 
 
+def _norm_pair():  # BatchNorm of the batch (1, 3), one feature, with dout = (1, 0)
+    layer = BatchNorm(1)
+    y = layer.forward(np.array([[1.0], [3.0]]))
+    dx = layer.backward(np.array([[1.0], [0.0]]))
+    return y[0, 0], dx[0, 0]
+
+
+def _batchnorm_reference(x, eps=1e-5):  # training-mode BatchNorm with gamma = 1, beta = 0
+    return (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + eps)
+
+
 register_answer("ex-vjp-count", "vector_jacobian", names=("entries", "nonzero"), compute=_vjp_count,
                 hint="U has n * d_out entries and W has d_in * d_out; U_ij depends on column j of W only")
 register_answer("ex-vjp-tie", "vector_jacobian", names=("buggy", "right"), compute=_vjp_tie,
@@ -123,6 +135,13 @@ register_answer("ex-init-factor", "initialisation", names=("normal", "xavier", "
                 hint="a ReLU halves the mean square of its input: the factor is d * Var(w) / 2 with d = 64")
 register_answer("ex-init-leaky", "initialisation", names=("std",), compute=_init_leaky,
                 hint="E[z^2] has a part from u > 0 and a part from u <= 0, each half of the mass; std = sqrt(Var(w))")
+
+register_answer("ex-norm-pair", "normalisation", names=("y1", "dU1"), compute=_norm_pair,
+                hint="with two samples the centred values are -1 and 1 and v = 1; put them into the compact formula")
+register_answer("ex-norm-batchnorm", "normalisation", reference=_batchnorm_reference, args=(4,),
+                input_shapes=((3, 4), (8, 4), (5, 4)),
+                hint="normalise with the batch's mean and its variance divided by n, eps = 1e-5; the backward is "
+                     "s / n * (n * dx_hat - sum(dx_hat) - x_hat * sum(dx_hat * x_hat)), sums over the batch")
 
 
 # --- Part VI: Convolution -------------------------------------------------------------------------
