@@ -16,6 +16,7 @@ from .functions import Plus1, Power, ReLU, Square, Tanh
 from .gradcheck import numerical_gradient, numerical_jacobian
 from .layers import AddLayer, MulLayer, SubLayer
 from .normalization import BatchNorm
+from .optim import SGD
 
 # --- Parts I-IV: Derivatives on graphs, Networks in matrix form, Learning, Automation -------------
 
@@ -127,6 +128,46 @@ def _batchnorm_reference(x, eps=1e-5):  # training-mode BatchNorm with gamma = 1
     return (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + eps)
 
 
+def _reg_decay(lr=0.1, lam=0.01):  # a weight with zero loss gradient under SGD with weight decay
+    param, zero = np.array([1.0]), np.zeros(1)
+    opt = SGD([(param, zero)], lr=lr, weight_decay=lam)
+    opt.step()
+    per_step = float(param[0])
+    for _ in range(99):
+        opt.step()
+    return per_step, float(param[0])
+
+
+DROPOUT_RATE = 0.5
+
+
+def _verify_dropout(make, rate=DROPOUT_RATE):
+    """Inverted dropout's behaviour: kept entries scaled by 1/(1 - rate), about rate dropped, new masks, eval identity."""
+    x = np.random.default_rng(5).normal(size=(200, 50))
+    layer = make()
+    missing = [m for m in ("train", "eval") if not callable(getattr(layer, m, None))]
+    if missing:
+        return [f"the layer has no {missing[0]}() method",
+                "hint: give it train() and eval() methods that set self.training to True and False"]
+    layer.train()
+    out = np.asarray(layer.forward(x.copy()), dtype=np.float64)
+    kept = out != 0
+    if not np.allclose(out[kept], x[kept] / (1 - rate), rtol=1e-12):
+        i = np.argwhere(kept & ~np.isclose(out, x / (1 - rate), rtol=1e-12))[0]
+        return [f"in training mode, a kept entry must be x / (1 - rate): at {tuple(int(k) for k in i)} "
+                f"x = {x[tuple(i)]:.6g} gave {out[tuple(i)]:.6g}, expected {x[tuple(i)] / (1 - rate):.6g}"]
+    dropped = 1 - kept.mean()
+    if abs(dropped - rate) > 4 * np.sqrt(rate * (1 - rate) / x.size):
+        return [f"in training mode, {dropped:.1%} of the entries were dropped; with rate {rate} expected about "
+                f"{rate:.0%}"]
+    if np.array_equal(np.asarray(layer.forward(x.copy())), out):
+        return ["two training-mode forward passes dropped the same entries: each forward must draw a new mask"]
+    layer.eval()
+    if not np.allclose(np.asarray(layer.forward(x.copy()), dtype=np.float64), x, rtol=0, atol=0):
+        return ["in evaluation mode the layer must return its input unchanged (no mask, no scaling)"]
+    return []
+
+
 register_answer("ex-vjp-count", "vector_jacobian", names=("entries", "nonzero"), compute=_vjp_count,
                 hint="U has n * d_out entries and W has d_in * d_out; U_ij depends on column j of W only")
 register_answer("ex-vjp-tie", "vector_jacobian", names=("buggy", "right"), compute=_vjp_tie,
@@ -142,6 +183,12 @@ register_answer("ex-norm-batchnorm", "normalisation", reference=_batchnorm_refer
                 input_shapes=((3, 4), (8, 4), (5, 4)),
                 hint="normalise with the batch's mean and its variance divided by n, eps = 1e-5; the backward is "
                      "s / n * (n * dx_hat - sum(dx_hat) - x_hat * sum(dx_hat * x_hat)), sums over the batch")
+
+register_answer("ex-reg-decay", "regularisation", names=("per_step", "after_100"), compute=_reg_decay,
+                hint="each step multiplies the weight by 1 - lr * lambda; after 100 steps, by that factor to the 100th")
+register_answer("ex-reg-dropout", "regularisation", verify=_verify_dropout, args=(DROPOUT_RATE,),
+                hint="keep each entry with probability 1 - rate and scale it by 1 / (1 - rate); store that mask "
+                     "and multiply dout by it; in evaluation mode return x unchanged")
 
 
 # --- Part VI: Convolution -------------------------------------------------------------------------
