@@ -738,3 +738,11 @@ def test_a_layer_answer_needs_compute_or_a_layer_check():
     with pytest.raises(ValueError, match="exactly one of compute \\(with names\\) or a layer answer"):
         register_answer("ex-new", "chain_rule", compute=lambda: (1,), names=("x",), verify=lambda make: [], hint="")
     assert "ex-new" not in ANSWERS
+
+
+def test_a_constructor_that_takes_rng_is_seeded_so_verdicts_reproduce():
+    first = check_answer("ex-reg-dropout", StudentDropout, verbose=False).message
+    assert check_answer("ex-reg-dropout", StudentDropout, verbose=False).message == first
+    assert check_layer(StudentDropout, args=(0.5, 7), verbose=False)           # rng given positionally: kept
+    assert check_layer(StudentDropout, args=(0.5,), verbose=False).max_error == \
+        check_layer(StudentDropout, args=(0.5,), verbose=False).max_error
