@@ -26,3 +26,16 @@ def test_numpy_floor_trains_exactly_like_companion():
         history = companion_epoch()
         np.testing.assert_allclose(floor_loss, history["loss"][-1], rtol=1e-12)
         assert floor_acc == history["accuracy"][-1]
+
+
+def test_deep_floor_trains_exactly_like_companion_with_batchnorm_and_dropout():
+    import bench_deep
+    sizes = (6, 5, 4, 3)
+    x, t = bench_deep.make_data(sizes, n=23)
+    floor_epoch = bench_deep.numpy_epoch(sizes, x, t, batch=4)
+    companion_epoch = bench_deep.companion_epoch(sizes, x, t, batch=4)
+    for _ in range(2):
+        floor_loss, floor_acc = floor_epoch()
+        history = companion_epoch()
+        np.testing.assert_allclose(floor_loss, history["loss"][-1], rtol=1e-12)
+        assert floor_acc == history["accuracy"][-1]
