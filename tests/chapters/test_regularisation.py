@@ -32,6 +32,15 @@ def test_adam_l2_against_adamw():
     assert [round(two_weights(AdamW, lam)[0], 4) for lam in (0.01, 0.1)] == [0.9802, 0.8186]
 
 
+def test_the_two_shares_of_a_decayed_weight():
+    from companion import Tensor
+    w = Tensor(0.8)
+    error = w * Tensor(2.0, requires_grad=False) - Tensor(1.0, requires_grad=False)
+    (0.5 * error ** 2 + Tensor(0.25, requires_grad=False) * w ** 2).backward()
+    assert round(float(w.grad), 12) == 1.6 == round((2 * 0.8 - 1) * 2 + 0.5 * 0.8, 12)
+    assert round(0.5 * 0.6 ** 2 + 0.25 * 0.64, 12) == 0.34
+
+
 def test_dropout_examples():
     drop = Dropout(0.5, rng=0)
     y = drop.forward(np.arange(1.0, 9.0).reshape(2, 4))
