@@ -122,6 +122,9 @@ def test_exploding_gradients_and_clipping(data):
                     for k, (zb, zh) in enumerate(zip(big["activations"], he["activations"]), start=1))
     assert f"{deviation:.0e}" == "3e-15"
     growth = np.array(big["grad_norms"]) / np.array(he["grad_norms"])
+    logit_grads = [np.linalg.norm(companion.softmax(mlp(SIZES, "relu", init=init, rng=0).forward(xb))
+                                  - np.eye(10)[tb]) for init in ("he", larger_he)]
+    assert f"{logit_grads[1] / logit_grads[0]:.2f}" == "1.35"
     assert round(big["loss"], 1) == 117.1 and round(1.5 ** 14) == 292 and round(1.5 ** 15) == 438
     assert (round(min(big["grad_norms"])), round(max(big["grad_norms"]))) == (199, 320)
     assert (round(min(growth)), round(max(growth))) == (610, 1516)
