@@ -23,14 +23,15 @@ checks that the floor ends every epoch with companion's weights, gammas,
 betas and running statistics.
 """
 
+import contextlib
+import importlib.util
 import os
 
 import numpy as np
 
 import companion
+import bench_mlp
 from bench_mlp import interleaved_min_times, make_data
-from companion.optim import SGD
-from companion.training import fit
 
 WORKLOADS = {
     "digits 64-128-128-10, batch 32, 1437 samples": dict(sizes=(64, 128, 128, 10), n=1437, batch=32, repeats=25),
@@ -46,17 +47,7 @@ def make_model(sizes):
 
 
 def companion_epoch(sizes, x, t, batch):
-    model = make_model(sizes)
-    opt = SGD(model.parameters(), lr=LR)
-    rng = np.random.default_rng(0)  # one generator: every epoch draws a new order, as in the floor
-
-    def epoch():  # blas_threads=None: main() already runs everyone on one BLAS thread
-        history = fit(model, x, t, optimizer=opt, epochs=1, batch_size=batch, rng=rng, progress=False,
-                      blas_threads=None)
-        return history["loss"][0], history["accuracy"][0]
-
-    epoch.model = model
-    return epoch
+    return bench_mlp.companion_epoch(sizes, x, t, batch, make=make_model)
 
 
 def numpy_epoch(sizes, x, t, batch):
@@ -131,75 +122,32 @@ def numpy_epoch(sizes, x, t, batch):
 
 
 def torch_epoch(sizes, x, t, batch):
-    import torch
-
-    torch.set_num_threads(1)
-    layers = []
-    for d_in, d_out in zip(sizes[:-2], sizes[1:-1]):
-        layers += [torch.nn.Linear(d_in, d_out, dtype=torch.float64), torch.nn.BatchNorm1d(d_out, dtype=torch.float64),
-                   torch.nn.ReLU(), torch.nn.Dropout(RATE)]
-    layers.append(torch.nn.Linear(sizes[-2], sizes[-1], dtype=torch.float64))
-    model = torch.nn.Sequential(*layers).train()
-    opt = torch.optim.SGD(model.parameters(), lr=LR)
-    loss_fn = torch.nn.CrossEntropyLoss()
-    xt, tt = torch.from_numpy(x), torch.from_numpy(t)
-    gen = torch.Generator().manual_seed(0)
-    torch.manual_seed(0)
-
-    def epoch():
-        order = torch.randperm(len(xt), generator=gen)
-        correct = 0
-        for start in range(0, len(xt), batch):
-            idx = order[start:start + batch]
-            if len(idx) < 2:
-                continue  # BatchNorm1d refuses a batch of one in training mode, as companion does
-            xb, tb = xt[idx], tt[idx]
-            opt.zero_grad()
-            logits = model(xb)
-            loss = loss_fn(logits, tb)
-            loss.backward()
-            opt.step()
-            correct += int((logits.argmax(dim=1) == tb).sum())
-        return correct
-
-    return epoch
+    return bench_mlp.torch_epoch(sizes, x, t, batch, hidden=lambda torch, d: [
+        torch.nn.BatchNorm1d(d, dtype=torch.float64), torch.nn.ReLU(), torch.nn.Dropout(RATE)])
 
 
 def main():
-    try:
-        import torch  # noqa: F401
-        have_torch = True
-    except ImportError:
-        have_torch = False
+    have_torch = importlib.util.find_spec("torch") is not None
     try:
         from threadpoolctl import threadpool_limits
-        limits = threadpool_limits(1)
     except ImportError:
-        limits = None
+        threadpool_limits = None
     print("BatchNorm + Dropout MLP training: CPU time per epoch (min over interleaved repeats; SGD, float64, "
           f"one BLAS thread; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
     ratios = {}
-    for name, w in WORKLOADS.items():
-        x, t = make_data(w["sizes"], w["n"])
-        epochs = {
-            "floor": numpy_epoch(w["sizes"], x, t, w["batch"]),
-            "companion": companion_epoch(w["sizes"], x, t, w["batch"]),
-        }
-        if have_torch:
-            epochs["torch"] = torch_epoch(w["sizes"], x, t, w["batch"])
-        best = interleaved_min_times(epochs, w["repeats"])
-        floor = best["floor"]
-        ratios[name] = best["companion"] / floor
-        print(f"\n  {name}")
-        print(f"    numpy floor        {floor * 1e3:8.1f} ms")
-        print(f"    companion          {best['companion'] * 1e3:8.1f} ms   {best['companion'] / floor:.2f}x the floor "
-              f"(target <= {TARGET}x)")
-        if have_torch:
-            print(f"    torch (CPU)        {best['torch'] * 1e3:8.1f} ms   {best['torch'] / floor:.2f}x the floor")
-        else:
-            print("    torch (CPU)        skipped: PyTorch is not installed (pip install torch to compare)")
-    if limits is not None:
-        limits.restore_original_limits()
+    with threadpool_limits(1) if threadpool_limits else contextlib.nullcontext():
+        for name, w in WORKLOADS.items():
+            data = make_data(w["sizes"], w["n"])
+            contestants = {"floor": numpy_epoch, "companion": companion_epoch} | (
+                {"torch": torch_epoch} if have_torch else {})
+            best = interleaved_min_times({who: make(w["sizes"], *data, w["batch"]) for who, make in contestants.items()},
+                                         w["repeats"])
+            ratios[name] = best["companion"] / best["floor"]
+            print(f"\n  {name}\n    numpy floor        {best['floor'] * 1e3:8.1f} ms")
+            print(f"    companion          {best['companion'] * 1e3:8.1f} ms   {ratios[name]:.2f}x the floor "
+                  f"(target <= {TARGET}x)")
+            print(f"    torch (CPU)        {best['torch'] * 1e3:8.1f} ms   {best['torch'] / best['floor']:.2f}x the floor"
+                  if have_torch else "    torch (CPU)        skipped: PyTorch is not installed (pip install torch to compare)")
     failed = [name for name, ratio in ratios.items() if ratio > TARGET]
     print(f"\ndeep: {'FAIL ' + ', '.join(failed) if failed else 'PASS'} (companion within {TARGET}x the floor)")
     return ratios

@@ -601,33 +601,14 @@ def test_the_width_of_a_layer_with_per_feature_parameters_comes_from_them(capsys
 
 
 class StudentBatchNorm:
+    ddof = 0  # the batch variance is divided by n - ddof
+
     def __init__(self, num_features, eps=1e-5):
         self.gamma, self.beta, self.eps = np.ones(num_features), np.zeros(num_features), eps
 
     def forward(self, x):
         centred = x - x.mean(axis=0)
-        self.inv_std = 1 / np.sqrt(np.mean(centred ** 2, axis=0) + self.eps)
-        self.x_hat = centred * self.inv_std
-        return self.gamma * self.x_hat + self.beta
-
-    def backward(self, dout):
-        n = len(dout)
-        self.grad_gamma = np.sum(dout * self.x_hat, axis=0)
-        self.grad_beta = dout.sum(axis=0)
-        dx_hat = dout * self.gamma
-        return self.inv_std / n * (n * dx_hat - dx_hat.sum(axis=0) - self.x_hat * np.sum(dx_hat * self.x_hat, axis=0))
-
-
-class BatchNormNoStatistics(StudentBatchNorm):
-    def backward(self, dout):
-        super().backward(dout)
-        return dout * self.gamma * self.inv_std
-
-
-class BatchNormUnbiased(StudentBatchNorm):  # normalises with the variance divided by n - 1
-    def forward(self, x):
-        centred = x - x.mean(axis=0)
-        self.inv_std = 1 / np.sqrt(centred.var(axis=0, ddof=1) + self.eps)
+        self.inv_std = 1 / np.sqrt(centred.var(axis=0, ddof=self.ddof) + self.eps)
         self.x_hat = centred * self.inv_std
         return self.gamma * self.x_hat + self.beta
 
@@ -637,7 +618,17 @@ class BatchNormUnbiased(StudentBatchNorm):  # normalises with the variance divid
         self.grad_beta = dout.sum(axis=0)
         dx_hat = dout * self.gamma
         return self.inv_std / n * (n * dx_hat - dx_hat.sum(axis=0)
-                                   - n / (n - 1) * self.x_hat * np.sum(dx_hat * self.x_hat, axis=0))
+                                   - n / (n - self.ddof) * self.x_hat * np.sum(dx_hat * self.x_hat, axis=0))
+
+
+class BatchNormNoStatistics(StudentBatchNorm):
+    def backward(self, dout):
+        super().backward(dout)
+        return dout * self.gamma * self.inv_std
+
+
+class BatchNormUnbiased(StudentBatchNorm):  # a consistent backward for another function: variance over n - 1
+    ddof = 1
 
 
 def test_check_answer_for_the_batchnorm_exercise(capsys):
