@@ -237,13 +237,7 @@ def test_the_notation_page_states_the_contract():
         assert phrase in text, f"book/notation.md does not say {phrase}"
 
 
-# Pages still being converted to the contract (issue 10); each must fail until it is converted.
-NOT_YET_CONVERTED = {"book/errata"}
-
-
-@pytest.mark.parametrize("page_name", [
-    pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="not yet converted")) if p in NOT_YET_CONVERTED else p
-    for p in PAGES])
+@pytest.mark.parametrize("page_name", PAGES)
 def test_page_follows_the_notation(page_name):
     found = clashes(page_name)
     table = reserved_table()

@@ -52,6 +52,13 @@ def errors_against_numerical(X, y, params, grads):
     return companion.gradient_errors(lambda **p: loss(X, y, **p), params, grads)
 
 
+def test_initialisations_have_the_variances_the_chapter_states():
+    he = companion.init.he_normal(400, 300, rng=0)
+    xavier = companion.init.xavier_normal(400, 300, rng=0)
+    assert he.var() == pytest.approx(2 / 400, rel=0.02)
+    assert xavier.var() == pytest.approx(2 / (400 + 300), rel=0.02)
+
+
 def test_data_and_initial_loss():
     X, y = data()
     assert X.shape == y.shape == (50, 1)
