@@ -32,6 +32,8 @@ module          what it holds                                 chapter
 ``answers``     the registered answers of the exercises       every chapter's exercises
 ``autodiff``    Tensor: reverse-mode automatic                Automatic differentiation
                 differentiation
+``normalization`` BatchNorm, LayerNorm (train/eval)           Normalisation
+``regularization`` Dropout (train/eval)                       Regularisation
 ==============  ============================================  =====================================
 
 Conventions: float64 everywhere; a minibatch is row-major, shape ``(n, features)``;
@@ -54,6 +56,8 @@ from .datasets import download_mnist, load_digits, load_mnist, read_idx
 from .training import evaluate, fit
 from .plots import plot_confusion_matrix, plot_digits, plot_history
 from .viz import Graph, draw_graph, to_mermaid, trace
+from .normalization import BatchNorm, LayerNorm
+from .regularization import Dropout
 from . import answers  # noqa: F401  (registers every exercise's answer for check_answer)
 
 __version__ = "0.1.0"
@@ -69,4 +73,6 @@ __all__ = [
     "AdaGrad", "Adam", "Momentum", "Optimizer", "RMSProp", "SGD", "SoftmaxCrossEntropy", "accuracy",
     "confusion_matrix", "download_mnist", "evaluate", "fit", "load_digits", "load_mnist", "log_softmax",
     "plot_confusion_matrix", "plot_digits", "plot_history", "read_idx", "softmax",
+    # deep networks (part V)
+    "BatchNorm", "Dropout", "LayerNorm",
 ]

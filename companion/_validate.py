@@ -131,3 +131,20 @@ def as_labels(target, n, num_classes, owner):
             f"0..{num_classes - 1} for {num_classes} classes"
         )
     return labels
+
+
+def number_in(value, name, owner, low, high, closed_low=False, closed_high=False):
+    """``value`` as a float inside the interval from ``low`` to ``high``, or a clear ``ValueError``.
+
+    The ends are open unless ``closed_low``/``closed_high``: ``number_in(m,
+    "momentum", "BatchNorm", 0, 1, closed_low=True, closed_high=True)``
+    accepts 0 <= m <= 1. Bools, NaN and infinity are refused.
+    """
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    value = float(value) if ok else value
+    inside = (ok and np.isfinite(value) and (low <= value if closed_low else low < value)
+              and (value <= high if closed_high else value < high))
+    if not inside:
+        interval = f"{'[' if closed_low else '('}{low:g}, {high:g}{']' if closed_high else ')'}"
+        raise ValueError(f"{owner}: {name} must be a number in {interval}, got {value!r}")
+    return value

@@ -302,15 +302,22 @@ def _plan(layer, input_shapes, args, seed):
 
 
 def _input_width(layer):
-    """Features per sample a layer with weights expects: rows of its W (or of its first weight matrix)."""
-    weights = [getattr(layer, "W", None)]
+    """Features per sample a layer with weights expects: rows of its W (or of its first weight matrix).
+
+    A layer whose parameters are all vectors of one length d (a normalisation
+    layer's gamma and beta, one entry per feature) expects d features.
+    """
+    weights = [getattr(layer, name, None) for name in ("W", "gamma", "beta")]
     if hasattr(layer, "named_parameters"):
         try:
             weights += [param for _, param, _ in layer.named_parameters()]
         except Exception as exc:
             raise _Failed(*_raised("named_parameters()", exc)) from None
     matrices = [w for w in weights if isinstance(w, np.ndarray) and w.ndim == 2]
-    return matrices[0].shape[0] if matrices else None
+    if matrices:
+        return matrices[0].shape[0]
+    vectors = {w.shape for w in weights if isinstance(w, np.ndarray) and w.ndim == 1}
+    return next(iter(vectors))[0] if len(vectors) == 1 else None
 
 
 def _shapes(spec):
@@ -338,7 +345,7 @@ def _parameters(layer):
     for name, value in attrs.items():
         if name.startswith("grad_") or not isinstance(value, np.ndarray):
             continue
-        if f"grad_{name}" in attrs or name in ("W", "w", "b", "weight", "bias"):
+        if f"grad_{name}" in attrs or name in ("W", "w", "b", "weight", "bias", "gamma", "beta"):
             found.append((name, value, attrs.get(f"grad_{name}")))
     for name, _, grad in found:
         if grad is None:
@@ -368,14 +375,37 @@ def _random_input(shape, rng, domain):
     return rng.uniform(low, high, size=shape)
 
 
+def _replaying(forward, layer):
+    """``forward``, but every call first rewinds the random numbers the layer may draw (dropout's mask).
+
+    A layer that draws random numbers in forward must draw the same ones on
+    every call of a check, or the numerical gradient differentiates noise:
+    each call restores the state of the layer's generator ``layer.rng`` (a
+    numpy Generator) and of numpy's global generator (``np.random.rand``) as
+    they were when the check began.
+    """
+    global_state = np.random.get_state()
+    generator = getattr(layer, "rng", None)
+    generator_state = generator.bit_generator.state if isinstance(generator, np.random.Generator) else None
+
+    def replayed(*args):
+        np.random.set_state(global_state)
+        if generator_state is not None:
+            generator.bit_generator.state = generator_state
+        return forward(*args)
+
+    return replayed
+
+
 def _run_trial(layer, shapes, rng, domain, rtol, atol):
     """Check one layer on inputs of ``shapes``; return (max relative error, gradient names)."""
     forward, fname = _forward_method(layer)
     if forward is None or not callable(getattr(layer, "backward", None)):
         raise _Failed(f"{_name(layer)} has no {'forward' if forward is None else 'backward'} method",
                       "hint: a layer needs forward(x) (or __call__) and backward(dout)")
-    if len(shapes) == 1 and _required_args(forward) == 2:
+    if _required_args(forward) == 2 and len(shapes) == 1:
         shapes = shapes * 2  # a two-input node: y has x's shape
+    forward = _replaying(forward, layer)
     inputs = [_random_input(shape, rng, domain) for shape in shapes]
     shown = " and ".join(f"{'xy'[k]} of shape {s}" for k, s in enumerate(shapes))
     kept = [x.copy() for x in inputs]
@@ -548,7 +578,12 @@ class ExerciseAnswer:
     ``names`` are the quantities the exercise asks for, in order; ``compute()``
     returns their values. An implement-a-backward exercise has ``reference``
     instead, the function the student's layer must compute, and ``domain``
-    for its random inputs.
+    for its random inputs; or ``verify``, a function that receives
+    ``make()`` (a new student layer on each call) and returns the lines of
+    what is wrong with its behaviour (``[]`` when nothing is), for a layer
+    whose output is not one fixed function of its input (dropout). ``args``
+    are the layer's constructor arguments and ``input_shapes`` the input
+    shape of each trial of ``check_layer`` (both optional).
     """
 
     label: str
@@ -560,6 +595,9 @@ class ExerciseAnswer:
     domain: tuple = None
     rtol: float = 1e-3  # answers worked out by hand are right to about 3 significant digits
     atol: float = 1e-6
+    verify: object = None
+    args: tuple = None
+    input_shapes: tuple = None
 
     def expected(self):
         """The expected values as a dict ``{name: value}`` (empty for a layer answer)."""
@@ -570,21 +608,26 @@ ANSWERS = {}
 
 
 def register_answer(label, chapter, *, hint, names=(), compute=None, reference=None, domain=None,
-                    rtol=1e-3, atol=1e-6):
+                    rtol=1e-3, atol=1e-6, verify=None, args=None, input_shapes=None):
     """Add the answer to the exercise ``label`` of ``chapter`` (the chapter's file name).
 
     Numeric answers: ``names`` (what is asked, in order) and ``compute``, a
     function returning their values computed with companion. Layer answers:
-    ``reference``, the elementwise function the layer's forward must compute.
+    ``reference``, the function of the input the layer's forward must compute,
+    and/or ``verify``, a check of its behaviour (see ``ExerciseAnswer``);
+    ``args`` and ``input_shapes`` say how ``check_layer`` creates and feeds it.
     ``hint`` is shown when an answer is wrong; it must not give the answer away.
     """
     if label in ANSWERS:
         raise ValueError(f"register_answer: an answer for {label!r} is already registered")
-    if (compute is None) == (reference is None):
-        raise ValueError(f"register_answer: {label!r} needs exactly one of compute (with names) or reference")
+    if (compute is None) == (reference is None and verify is None):
+        raise ValueError(f"register_answer: {label!r} needs exactly one of compute (with names) or "
+                         f"a layer answer (reference and/or verify)")
     if compute is not None and not names:
         raise ValueError(f"register_answer: {label!r} has compute but no names for its values")
-    ANSWERS[label] = ExerciseAnswer(label, chapter, hint, tuple(names), compute, reference, domain, rtol, atol)
+    ANSWERS[label] = ExerciseAnswer(label, chapter, hint, tuple(names), compute, reference, domain, rtol, atol,
+                                    verify, None if args is None else tuple(args),
+                                    None if input_shapes is None else tuple(input_shapes))
     return ANSWERS[label]
 
 
@@ -602,7 +645,7 @@ def check_answer(label, answer, *, verbose=True):
     if label not in ANSWERS:
         raise ValueError(f"check_answer: no exercise {label!r}; expected one of {sorted(ANSWERS)}")
     entry = ANSWERS[label]
-    if entry.reference is not None:
+    if entry.reference is not None or entry.verify is not None:
         return _check_layer_answer(entry, answer, verbose)
     title = f"check_answer({label!r})"
     try:
@@ -658,21 +701,36 @@ def _given_values(entry, answer):
 
 def _check_layer_answer(entry, answer, verbose):
     title = f"check_answer({entry.label!r})"
-    result = check_layer(answer, domain=entry.domain, verbose=False)
+    result = check_layer(answer, entry.input_shapes, args=entry.args, domain=entry.domain, verbose=False)
     if not result:
         lines = result.message.splitlines()
         return _finish(f"{title}: not yet. {lines[0]}",
                        [line.strip() for line in lines[1:]] + [f"exercise hint: {entry.hint}"], False, None, verbose)
-    layer = answer() if isinstance(answer, type) else answer
-    forward, _ = _forward_method(layer)
-    x = _random_input((3, 4), np.random.default_rng(1), entry.domain)
-    try:
-        _compare("forward's output", _as_numbers(forward(x.copy()), "forward's output"),
-                 np.asarray(entry.reference(x)), 1e-9, 1e-12, hint=entry.hint, other="expected")
-    except _Failed as failure:
-        return _finish(f"{title}: not yet. backward is consistent with forward, but forward computes "
-                       f"the wrong function.", failure.lines, False, None, verbose)
+
+    def make():
+        return answer(*(entry.args or ())) if isinstance(answer, type) else answer
+
+    if entry.reference is not None:
+        forward, _ = _forward_method(make())
+        x = _random_input(entry.input_shapes[0] if entry.input_shapes else (3, 4), np.random.default_rng(1),
+                          entry.domain)
+        try:
+            _compare("forward's output", _as_numbers(forward(x.copy()), "forward's output"),
+                     np.asarray(entry.reference(x)), 1e-9, 1e-12, hint=entry.hint, other="expected")
+        except _Failed as failure:
+            return _finish(f"{title}: not yet. backward is consistent with forward, but forward computes "
+                           f"the wrong function.", failure.lines, False, None, verbose)
+    if entry.verify is not None:
+        try:
+            problems = list(entry.verify(make))
+        except Exception as exc:
+            problems = _raised("checking the layer's behaviour", exc)
+        if problems:
+            return _finish(f"{title}: not yet. backward is consistent with forward, but the layer does not "
+                           f"behave as the exercise asks.", problems + [f"exercise hint: {entry.hint}"],
+                           False, None, verbose)
+    does = "computes the right function" if entry.reference is not None else "behaves as the exercise asks"
     return _finish(f"{title}: correct.", [
-        "forward computes the right function, and backward agrees with",
+        f"forward {does}, and backward agrees with",
         f"numerical gradients; max relative error {result.max_error:.0e}.",
     ], True, result.max_error, verbose)

@@ -197,6 +197,7 @@ class Sequential:
                     f"expected a layer such as Linear or ReLU (an instance, not the class)"
                 )
         self.layers = list(layers)
+        self.training = True
 
     def __repr__(self):
         inner = ",\n".join(f"  ({i}) {layer!r}" for i, layer in enumerate(self.layers))
@@ -241,6 +242,18 @@ class Sequential:
             except (ValueError, TypeError, RuntimeError) as err:
                 raise _located(err, i, layer) from err
         return dout if input_grad else None
+
+    def train(self, mode=True):
+        """Put every layer that has a ``train`` method in training mode (``mode=False``: evaluation). Returns self."""
+        for layer in self.layers:
+            if callable(getattr(layer, "train", None)):
+                layer.train(mode)
+        self.training = bool(mode)
+        return self
+
+    def eval(self):
+        """Put every layer that has one in evaluation mode: ``train(False)``. Returns self."""
+        return self.train(False)
 
     def named_parameters(self):
         return [

@@ -14,6 +14,11 @@ and returns a ``history`` dict of per-epoch lists: ``loss`` and ``accuracy``
 (averaged over the epoch's minibatches, as they were seen while training)
 and, with ``validation=(x_val, t_val)``, ``val_loss`` and ``val_accuracy``
 (measured after the epoch). ``evaluate`` measures a model on a data set.
+
+Models with layers that behave differently in training and in evaluation
+(``BatchNorm``, ``Dropout``) have ``train()`` and ``eval()``: ``fit`` runs
+the minibatches in training mode and measures in evaluation mode, and
+``evaluate`` always measures in evaluation mode.
 """
 
 import contextlib
@@ -30,24 +35,49 @@ def _data(model, x, t, owner, what):
     x = as_float_array(x, f"{what} inputs x", owner)
     if x.ndim != 2 or len(x) == 0:
         raise ValueError(f"{owner}: {what} inputs x have shape {x.shape}, expected (n, features) with n >= 1")
-    k = np.shape(model.forward(x[:1]))[-1]
+    with _mode(model, training=False):  # one sample through the model: no batch statistics, nothing dropped
+        k = np.shape(model.forward(x[:1]))[-1]
     return x, as_labels(t, len(x), k, f"{owner} ({what} targets)")
+
+
+def _set_mode(model, training):
+    """``model.train()`` or ``model.eval()`` if the model has them; return the mode it was in (None: no modes)."""
+    if not (callable(getattr(model, "train", None)) and callable(getattr(model, "eval", None))):
+        return None
+    was = getattr(model, "training", None)
+    model.train() if training else model.eval()
+    return was
+
+
+@contextlib.contextmanager
+def _mode(model, training):
+    """Run a block with the model in training or evaluation mode, then put back the mode it was in."""
+    was = _set_mode(model, training)
+    try:
+        yield
+    finally:
+        if was is not None and was != training:
+            _set_mode(model, was)
 
 
 def evaluate(model, x, t, loss=None, batch_size=1000):
     """Mean loss and accuracy of ``model`` on inputs ``x`` (n, d) and targets ``t``: ``(loss, accuracy)``.
 
     ``loss`` defaults to ``SoftmaxCrossEntropy()``; the data go through the
-    model in chunks of ``batch_size`` rows, which bounds memory.
+    model in chunks of ``batch_size`` rows, which bounds memory. A model with
+    ``train()``/``eval()`` is measured in evaluation mode (no dropout,
+    BatchNorm with its running statistics) and then put back in the mode it
+    was in.
     """
     loss = SoftmaxCrossEntropy() if loss is None else loss
     x, labels = _data(model, x, t, "evaluate", "evaluation")
     total = correct = 0.0
-    for start in range(0, len(x), batch_size):
-        logits = model.forward(x[start:start + batch_size])
-        tb = labels[start:start + batch_size]
-        total += loss.forward(logits, tb) * len(tb)
-        correct += np.count_nonzero(logits.argmax(axis=1) == tb)
+    with _mode(model, training=False):
+        for start in range(0, len(x), batch_size):
+            logits = model.forward(x[start:start + batch_size])
+            tb = labels[start:start + batch_size]
+            total += loss.forward(logits, tb) * len(tb)
+            correct += np.count_nonzero(logits.argmax(axis=1) == tb)
     return total / len(x), correct / len(x)
 
 
@@ -60,6 +90,11 @@ def fit(model, x, t, *, optimizer, loss=None, epochs=10, batch_size=32, rng=0, v
     minibatches of ``batch_size`` (the last one may be smaller). ``optimizer``
     must have been built from this model's ``parameters()``. ``loss``
     defaults to ``SoftmaxCrossEntropy()``.
+
+    A model with ``train()``/``eval()`` (a ``Sequential`` always has them)
+    runs every minibatch in training mode and is measured on the validation
+    set in evaluation mode; ``fit`` returns with the model in evaluation mode,
+    ready to predict (call ``model.train()`` to go on training by hand).
 
     ``progress=True`` shows a tqdm bar per epoch with the running loss and
     accuracy (on stderr); pass ``progress=False`` in notebooks that must
@@ -101,6 +136,7 @@ def _train(model, x, labels, optimizer, loss, epochs, batch_size, rng, validatio
     history = {"loss": [], "accuracy": []} | ({"val_loss": [], "val_accuracy": []} if validation is not None else {})
     n = len(x)
     for epoch in range(1, epochs + 1):
+        _set_mode(model, training=True)
         order = rng.permutation(n)
         total = correct = seen = 0.0
         with bar(total=n, desc=f"epoch {epoch}/{epochs}", unit="sample", leave=epoch == epochs) as pbar:
@@ -133,6 +169,7 @@ def _train(model, x, labels, optimizer, loss, epochs, batch_size, rng, validatio
             val_loss, val_acc = evaluate(model, *validation, loss)
             history["val_loss"].append(val_loss)
             history["val_accuracy"].append(val_acc)
+    _set_mode(model, training=False)
     return history
 
 

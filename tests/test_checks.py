@@ -561,3 +561,63 @@ def test_a_passing_verdict_names_the_tolerance(capsys):
     printed = flat(capsys.readouterr().out)
     assert re.search(r"max relative error \de-\d\d, below the tolerance 1e-07, the pass threshold of the chapter "
                      r"'Checking gradients numerically' \(entries closer than 1e-08 count as round-off\)\.$", printed)
+
+
+# --- layers that draw random numbers, and layers with per-feature parameters ----------------------
+
+
+class GlobalDropout:
+    """Dropout drawing its mask from numpy's global generator, as many students write it."""
+
+    def __init__(self, rate=0.5):
+        self.rate = rate
+
+    def forward(self, x):
+        self.mask = (np.random.rand(*x.shape) >= self.rate) / (1 - self.rate)
+        return x * self.mask
+
+    def backward(self, dout):
+        return dout * self.mask
+
+
+class GeneratorDropout(GlobalDropout):
+    """The same with its own generator, kept as self.rng (as companion.Dropout does)."""
+
+    def __init__(self, rate=0.5):
+        super().__init__(rate)
+        self.rng = np.random.default_rng()
+
+    def forward(self, x):
+        self.mask = (self.rng.random(x.shape) >= self.rate) / (1 - self.rate)
+        return x * self.mask
+
+
+class DropoutForgotTheMask(GeneratorDropout):
+    def backward(self, dout):
+        return dout / (1 - self.rate)
+
+
+class Scale:
+    """y = gamma * x with one gamma per feature: no weight matrix to read the width from."""
+
+    def __init__(self):
+        self.gamma = np.array([1.0, 2.0, 3.0])
+
+    def forward(self, x):
+        self.x = x
+        return self.gamma * x
+
+    def backward(self, dout):
+        self.grad_gamma = (dout * self.x).sum(axis=0)
+        return dout * self.gamma
+
+
+def test_random_layers_are_checked_with_their_random_numbers_replayed(capsys):
+    assert check_layer(GlobalDropout) and check_layer(GeneratorDropout)
+    assert not check_layer(DropoutForgotTheMask)
+    assert "dx is wrong" in flat(capsys.readouterr().out)
+
+
+def test_the_width_of_a_layer_with_per_feature_parameters_comes_from_them(capsys):
+    assert check_layer(Scale)
+    assert "on input shapes (1, 3), (4, 3), (3, 3)" in flat(capsys.readouterr().out)

@@ -268,3 +268,16 @@ def test_sequential_errors_say_which_layer_failed():
 
     with pytest.raises(ValueError, match=r"^Sequential layer 1 \(.*Silent object.*\): no name in this message"):
         Sequential(companion.Identity(), Silent()).forward(np.ones((2, 2)))
+
+
+def test_sequential_train_and_eval_switch_every_layer_that_has_modes_and_return_the_model():
+    inner = Sequential(companion.Dropout(0.5, rng=0), Linear(3, 3, rng=1))
+    model = Sequential(Linear(2, 3, rng=0), companion.BatchNorm(3), companion.ReLU(), inner, companion.LayerNorm(3))
+    assert model.training and model[1].training and inner[0].training
+    assert model.eval() is model
+    assert not model.training and not model[1].training and not inner.training and not inner[0].training
+    assert model.train() is model and model[1].training and inner[0].training
+    model.train(False)
+    assert not model[1].training
+    x = np.random.default_rng(2).normal(size=(1, 2))
+    np.testing.assert_array_equal(model.forward(x), model.forward(x))  # eval: deterministic, batch of one

@@ -132,3 +132,53 @@ def test_fit_limits_blas_threads_only_while_training():
     fit(model, x, t, optimizer=Spy(model.parameters()), epochs=1, batch_size=8, progress=False)
     assert seen and all(n == 1 for n in seen[0])
     assert [p["num_threads"] for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"] == before
+
+
+class ModeSpy:
+    """A layer that records the mode of every forward call."""
+
+    def __init__(self):
+        self.training, self.seen = True, []
+
+    def train(self, mode=True):
+        self.training = mode
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    def forward(self, x):
+        self.seen.append((len(x), self.training))
+        return x
+
+    def backward(self, dout):
+        return dout
+
+
+def test_fit_trains_in_training_mode_measures_in_evaluation_mode_and_ends_in_evaluation_mode():
+    x, t = blobs(40)
+    spy = ModeSpy()
+    model = Sequential(Linear(2, 3, rng=0), spy)
+    fit(model, x, t, optimizer=SGD(model.parameters(), lr=0.1), epochs=2, batch_size=16,
+        validation=(x[:10], t[:10]), progress=False)
+    training_batches = [len_ for len_, mode in spy.seen if mode]
+    assert training_batches == [16, 16, 8] * 2                      # every minibatch in training mode
+    assert all(not mode for len_, mode in spy.seen if len_ in (1, 10))  # data probes and validation: evaluation
+    assert not model.training and not spy.training                  # ready to predict
+    model.train()
+    evaluate(model, x, t)
+    assert spy.seen[-1] == (40, False) and model.training and spy.training  # evaluate restores the mode
+
+
+def test_fit_with_batchnorm_and_dropout_learns_and_reproduces():
+    x, t = blobs()
+    runs = []
+    for _ in range(2):
+        model = Sequential(Linear(2, 16, rng=0), companion.BatchNorm(16), ReLU(), companion.Dropout(0.2, rng=1),
+                           Linear(16, 3, rng=2))
+        history = fit(model, x, t, optimizer=Adam(model.parameters(), lr=0.01), epochs=5, batch_size=16,
+                      validation=(x, t), progress=False)
+        runs.append(history)
+        assert history["val_accuracy"][-1] == 1.0
+        assert not np.allclose(model[1].running_mean, 0)   # the running statistics were learned
+    assert runs[0] == runs[1]
