@@ -2,9 +2,31 @@
 
 Each helper takes ``owner``, the name of the layer or function being called,
 so a message reads like ``Linear: input x has shape (5, 3), expected (n, 4)``.
+``owner`` is a string, or a function that returns one, such as a layer's
+``self.__repr__``: it is called only when an error is raised, so correct
+input never pays for formatting a message (see "Input checks" in CONTRIBUTING.md).
 """
 
+import math
+
 import numpy as np
+
+
+def owner_name(owner):
+    """The name an error message starts with: ``owner`` itself, or ``owner()`` when it is a function."""
+    return owner if isinstance(owner, str) else owner()
+
+
+def is_companion_layer(layer):
+    """True for a layer (or loss) that companion defines: it accepts ``checked=`` in forward and backward.
+
+    Such layers trust an array passed with ``checked=True`` (a finite float64
+    array that another companion layer computed) and skip scanning it again.
+    A class defined outside companion, even a subclass of ``Linear``, is a
+    layer of your own: it is called without ``checked``, and what it returns
+    is checked.
+    """
+    return type(layer).__module__.startswith("companion.")
 
 
 def as_float_array(x, name, owner):
@@ -16,7 +38,7 @@ def as_float_array(x, name, owner):
     raw = np.asarray(x)
     if raw.dtype.kind not in "biuf":
         raise TypeError(
-            f"{owner}: {name} must be real numbers (an int/float or a numeric "
+            f"{owner_name(owner)}: {name} must be real numbers (an int/float or a numeric "
             f"array), got {type(x).__name__} with dtype {raw.dtype}"
         )
     arr = raw.astype(np.float64, copy=False)
@@ -24,29 +46,40 @@ def as_float_array(x, name, owner):
         where = np.argwhere(~np.isfinite(arr))[0]
         index = tuple(int(i) for i in where) if arr.ndim else ()
         raise ValueError(
-            f"{owner}: {name} contains NaN or infinity (first at index {index}, "
+            f"{owner_name(owner)}: {name} contains NaN or infinity (first at index {index}, "
             f"value {arr[index]}); expected finite numbers"
         )
     return arr
 
 
+def as_float(x, name, owner):
+    """Return the number ``x`` as a Python float, or raise as ``as_float_array`` does.
+
+    A finite Python float (such as a loss's default ``dout=1.0``) is returned
+    as it is, without building an array.
+    """
+    if type(x) is float and math.isfinite(x):
+        return x
+    return float(as_float_array(x, name, owner))
+
+
 def as_output(arr):
     """Hand a result back to the caller: a Python float for 0-d results, else the array."""
-    return float(arr) if np.ndim(arr) == 0 else arr
+    return arr if type(arr) is np.ndarray and arr.ndim else float(arr)
 
 
 def check_shape(arr, expected, name, owner):
     """Raise ``ValueError`` unless ``arr.shape`` equals ``expected``."""
     if arr.shape != tuple(expected):
         raise ValueError(
-            f"{owner}: {name} has shape {arr.shape}, expected {tuple(expected)}"
+            f"{owner_name(owner)}: {name} has shape {arr.shape}, expected {tuple(expected)}"
         )
 
 
 def positive_int(value, name, owner):
     """Return ``value`` as an int, or raise ``ValueError`` unless it is a positive integer (bools refused)."""
     if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{owner}: {name} must be a positive integer, got {value!r}")
+        raise ValueError(f"{owner_name(owner)}: {name} must be a positive integer, got {value!r}")
     return int(value)
 
 
@@ -54,7 +87,7 @@ def require_forward(cached, owner):
     """Raise ``RuntimeError`` when backward is called before forward."""
     if cached is None:
         raise RuntimeError(
-            f"{owner}: backward() called before forward(); run forward first so "
+            f"{owner_name(owner)}: backward() called before forward(); run forward first so "
             f"the layer has the inputs its local derivatives need"
         )
 
@@ -100,8 +133,8 @@ def as_labels(target, n, num_classes, owner):
     raw = np.asarray(target)
     if raw.dtype.kind not in "biuf":
         raise TypeError(
-            f"{owner}: targets must be integer labels or one-hot rows, got {type(target).__name__} "
-            f"with dtype {raw.dtype}"
+            f"{owner_name(owner)}: targets must be integer labels or one-hot rows, "
+            f"got {type(target).__name__} with dtype {raw.dtype}"
         )
     if raw.ndim == 2 and raw.shape == (n, num_classes):
         onehot = as_float_array(raw, "one-hot targets", owner)
@@ -109,25 +142,25 @@ def as_labels(target, n, num_classes, owner):
         if not np.array_equal(onehot, np.eye(num_classes)[labels]):
             bad = int(np.argmax((onehot != np.eye(num_classes)[labels]).any(axis=1)))
             raise ValueError(
-                f"{owner}: one-hot targets must have a single 1 in each row and 0 elsewhere; "
+                f"{owner_name(owner)}: one-hot targets must have a single 1 in each row and 0 elsewhere; "
                 f"row {bad} is {onehot[bad].tolist()}"
             )
         return labels
     if raw.ndim != 1 or raw.shape[0] != n:
         raise ValueError(
-            f"{owner}: targets have shape {raw.shape}, expected labels of shape ({n},) "
+            f"{owner_name(owner)}: targets have shape {raw.shape}, expected labels of shape ({n},) "
             f"or one-hot rows of shape ({n}, {num_classes})"
         )
     if raw.dtype.kind == "f":
         raw = as_float_array(raw, "labels", owner)
         if not np.array_equal(raw, np.round(raw)):
             i = int(np.argmax(raw != np.round(raw)))
-            raise ValueError(f"{owner}: labels must be whole numbers, got {float(raw[i])!r} at index {i}")
+            raise ValueError(f"{owner_name(owner)}: labels must be whole numbers, got {float(raw[i])!r} at index {i}")
     labels = raw.astype(np.intp, copy=False)
     if n and (labels.min() < 0 or labels.max() >= num_classes):
         i = int(np.argmax((labels < 0) | (labels >= num_classes)))
         raise ValueError(
-            f"{owner}: label {labels[i]} at index {i} is out of range; expected labels in "
+            f"{owner_name(owner)}: label {labels[i]} at index {i} is out of range; expected labels in "
             f"0..{num_classes - 1} for {num_classes} classes"
         )
     return labels

@@ -132,7 +132,8 @@ class Tensor:
                 f"Tensor.from_op: local_backward must be a function dout -> gradients, "
                 f"got {type(local_backward).__name__}"
             )
-        return _result(as_float_array(data, "data", f"Tensor.from_op({op!r})"), parents, str(op), local_backward)
+        data = as_float_array(data, "data", lambda: f"Tensor.from_op({op!r})")  # name formatted only on error
+        return _result(data, parents, str(op), local_backward)
 
     # ------------------------------------------------------------------ basics
 
@@ -184,8 +185,8 @@ class Tensor:
         other = _lift(other)
         x, y = self.data, other.data
 
-        def local_backward(dout):     # z = x - y: dz/dx = 1, dz/dy = -1
-            return dout, -dout
+        def local_backward(dout):     # z = x - y: dz/dx = 1, dz/dy = -1 (skipped for a constant y)
+            return dout, (-dout if other.requires_grad else None)
 
         return _result(_broadcast(np.subtract, x, y, "-"), (self, other), "−", local_backward)
 
@@ -201,11 +202,11 @@ class Tensor:
     def __truediv__(self, other):
         other = _lift(other)
         x, y = self.data, other.data
-        if (y == 0).any():
+        if np.count_nonzero(y) < y.size:  # some entry of y is 0
             raise ValueError(f"Tensor /: the divisor has a zero entry (shape {y.shape}); expected nonzero divisors")
 
-        def local_backward(dout):     # z = x / y: dz/dx = 1/y, dz/dy = -x/y^2
-            return dout / y, -dout * x / y ** 2
+        def local_backward(dout):     # z = x / y: dz/dx = 1/y, dz/dy = -x/y^2 (skipped for a constant y)
+            return dout / y, (-dout * x / y ** 2 if other.requires_grad else None)
 
         return _result(_broadcast(np.divide, x, y, "/"), (self, other), "÷", local_backward)
 
@@ -454,7 +455,7 @@ class Tensor:
                     f"gradient needs a single number (a loss). Reduce it first (t.sum().backward()) "
                     f"or pass grad=dL/dt, an array of shape {self.shape}"
                 )
-            grad = np.ones_like(self.data)
+            grad = np.ones(self.shape)
         else:
             grad = as_float_array(grad, "seed gradient grad", "Tensor.backward")
             check_shape(grad, self.shape, "seed gradient grad (the tensor's shape)", "Tensor.backward")

@@ -17,7 +17,8 @@ same objects, so a list of pairs taken once stays valid).
 
 import numpy as np
 
-from ._validate import as_float_array, as_output, check_shape, positive_int, require_forward, sum_to_shape
+from ._validate import (as_float_array, as_output, check_shape, is_companion_layer, positive_int, require_forward,
+                        sum_to_shape)
 from .init import get_initializer
 
 
@@ -131,6 +132,12 @@ class Linear:
     ``init`` names the weight initialiser ("he" or "xavier", see
     ``companion.init``); ``rng`` is a numpy Generator or an int seed. Biases
     start at zero.
+
+    Input checks: called on its own, ``forward`` converts ``x`` to float64 and
+    rejects NaN, infinity and non-numbers, and ``backward`` does the same for
+    ``dout``. ``checked=True`` (what ``Sequential`` passes for an array that
+    another companion layer produced) skips that conversion and scan; the
+    shape checks always run.
     """
 
     def __init__(self, in_features, out_features, *, init="he", rng=None):
@@ -148,8 +155,9 @@ class Linear:
     def __call__(self, x):
         return self.forward(x)
 
-    def forward(self, x):
-        x = as_float_array(x, "input x", repr(self))
+    def forward(self, x, *, checked=False):
+        if not checked:  # self.__repr__, not repr(self): the name is formatted only if there is an error
+            x = as_float_array(x, "input x", self.__repr__)
         if x.ndim != 2 or x.shape[1] != self.W.shape[0]:
             hint = " (one sample? use x.reshape(1, -1))" if x.ndim == 1 else ""
             raise ValueError(
@@ -158,13 +166,14 @@ class Linear:
         self.x = x
         return x @ self.W + self.b
 
-    def backward(self, dout, input_grad=True):
+    def backward(self, dout, input_grad=True, *, checked=False):
         """Store grad_W and grad_b; return dx (None with ``input_grad=False``, when x is data)."""
-        require_forward(self.x, repr(self))
-        dout = as_float_array(dout, "upstream gradient dout", repr(self))
-        check_shape(dout, (self.x.shape[0], self.W.shape[1]), "upstream gradient dout", repr(self))
+        require_forward(self.x, self.__repr__)
+        if not checked:
+            dout = as_float_array(dout, "upstream gradient dout", self.__repr__)
+        check_shape(dout, (self.x.shape[0], self.W.shape[1]), "upstream gradient dout", self.__repr__)
         np.matmul(self.x.T, dout, out=self.grad_W)   # grad_W = x.T @ dout, written in place
-        np.sum(dout, axis=0, out=self.grad_b)        # grad_b = dout.sum(axis=0)
+        dout.sum(axis=0, out=self.grad_b)            # grad_b = dout.sum(axis=0)
         return dout @ self.W.T if input_grad else None
 
     def named_parameters(self):
@@ -186,6 +195,18 @@ class Sequential:
     layer's weights. An error raised by a layer comes out with the layer's
     index in front: ``Sequential layer 2: Linear(4, 1): input x has shape
     (5, 3), expected (n, 4)``.
+
+    Input checks happen where data enter the model, not again between its
+    layers. ``forward(x)`` lets the first layer check ``x`` fully, and
+    ``backward(dout)`` lets the last layer check ``dout``; every other
+    companion layer receives an array that a companion layer just computed,
+    with ``checked=True``, and skips the scan for NaN/infinity (its shape
+    checks still run). A layer of your own (any object with ``forward`` and
+    ``backward`` whose class is not defined in companion) is called plainly as
+    ``layer.forward(x)`` / ``layer.backward(dout)``, and ``Sequential`` checks
+    what it returns: a numeric array of finite numbers, with ``n`` rows in
+    forward and of the shape of the layer's input in backward. An error names
+    the layer's index.
     """
 
     def __init__(self, *layers):
@@ -198,6 +219,7 @@ class Sequential:
                 )
         self.layers = list(layers)
         self.training = True
+        self._input_shapes = {}  # index -> shape of the input of each layer of your own, for backward
 
     def __repr__(self):
         inner = ",\n".join(f"  ({i}) {layer!r}" for i, layer in enumerate(self.layers))
@@ -212,15 +234,20 @@ class Sequential:
     def __call__(self, x):
         return self.forward(x)
 
-    def forward(self, x):
+    def forward(self, x, *, checked=False):
         for i, layer in enumerate(self.layers):
             try:
-                x = layer.forward(x)
+                if is_companion_layer(layer):
+                    x = layer.forward(x, checked=checked)
+                else:
+                    self._input_shapes[i] = np.shape(x)
+                    x = _checked_output(layer.forward(x), i, layer, "forward", self._input_shapes[i])
             except (ValueError, TypeError, RuntimeError) as err:
-                raise _located(err, i, layer) from err
+                raise _located(err, i, layer, self.layers) from err
+            checked = type(x) is np.ndarray  # a companion layer's (or a checked) result: no second scan
         return x
 
-    def backward(self, dout, input_grad=True):
+    def backward(self, dout, input_grad=True, *, checked=False):
         """Run every layer's backward in reverse order and return dL/dx.
 
         Training needs only the parameters' gradients, not the gradient for the
@@ -236,11 +263,16 @@ class Sequential:
             stop = with_params[0]
         for i in reversed(range(stop, len(self.layers))):
             layer = self.layers[i]
-            skip_dx = not input_grad and i == stop and isinstance(layer, (Linear, Sequential))
             try:
-                dout = layer.backward(dout, input_grad=False) if skip_dx else layer.backward(dout)
+                if not is_companion_layer(layer):
+                    dout = _checked_output(layer.backward(dout), i, layer, "backward", self._input_shapes.get(i))
+                elif not input_grad and i == stop and isinstance(layer, (Linear, Sequential)):
+                    dout = layer.backward(dout, input_grad=False, checked=checked)
+                else:
+                    dout = layer.backward(dout, checked=checked)
             except (ValueError, TypeError, RuntimeError) as err:
                 raise _located(err, i, layer) from err
+            checked = type(dout) is np.ndarray
         return dout if input_grad else None
 
     def train(self, mode=True):
@@ -271,12 +303,51 @@ class Sequential:
             grad[...] = 0.0
 
 
-def _located(err, i, layer):
+def _checked_output(out, i, layer, method, input_shape):
+    """The result of your own layer's ``forward``/``backward``, as a float64 array, or a clear error.
+
+    ``out`` must be numbers without NaN or infinity; forward must keep the
+    ``n`` rows of its input (axis 0), backward must return ``dx`` of the
+    shape of forward's input ``x`` (``input_shape``).
+    """
+    def owner():  # the name for a message, formatted only when there is an error
+        return f"{type(layer).__name__}.{method}"
+
+    if method == "backward" and input_shape is None:
+        raise RuntimeError(f"{owner()}: backward() called before forward(); run the model's forward first")
+    if not isinstance(out, (np.ndarray, float, int, np.number)) or isinstance(out, bool):
+        what = "forward's output" if method == "forward" else "the gradient dx it returns"
+        raise TypeError(f"{owner()}: {what} is a {type(out).__name__}; expected a numpy array of floats")
+    name = "its output" if method == "forward" else "the gradient dx it returns"
+    out = as_float_array(out, name, owner)
+    if method == "backward":
+        check_shape(out, input_shape, "the gradient dx it returns (the shape of forward's input x)", owner)
+    elif len(input_shape) and (out.ndim == 0 or out.shape[0] != input_shape[0]):
+        raise ValueError(
+            f"{owner()}: its output has shape {out.shape} for an input of shape {input_shape}; "
+            f"expected {input_shape[0]} rows, one per sample (axis 0 holds the samples)"
+        )
+    return out
+
+
+def _name(layer):
+    """A layer's repr, or its class name when the repr spans lines (a nested Sequential)."""
+    text = repr(layer)
+    return text if "\n" not in text else type(layer).__name__
+
+
+def _located(err, i, layer, layers=None):
     """The same kind of error, its message prefixed with the layer's position in a Sequential.
 
-    Two ``Linear(3, 3)`` layers have the same name; the index says which one failed.
+    Two ``Linear(3, 3)`` layers have the same name; the index says which one
+    failed. In forward (``layers`` given), when the failing layer's input is
+    the output of a layer of your own, the message says so: that layer may be
+    the one at fault.
     """
-    name = repr(layer) if "\n" not in repr(layer) else type(layer).__name__
+    name = _name(layer)
     where = f"Sequential layer {i}" if str(err).startswith((name, type(layer).__name__)) else f"Sequential layer {i} ({name})"
+    source = ""
+    if layers is not None and i > 0 and is_companion_layer(layer) and not is_companion_layer(layers[i - 1]):
+        source = f" (its input is the output of layer {i - 1}, {type(layers[i - 1]).__name__}, a layer of your own)"
     kind = next(k for k in (ValueError, TypeError, RuntimeError) if isinstance(err, k))
-    return kind(f"{where}: {err}")
+    return kind(f"{where}: {err}{source}")

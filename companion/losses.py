@@ -7,11 +7,18 @@
 A loss's ``forward(pred, target)`` returns a float; ``backward(dout=1.0)``
 returns ``dL/dpred`` with ``pred``'s shape (``dout`` is dL/dL = 1 unless the
 loss is itself part of a larger expression).
+
+Input checks: a loss is where a model's output meets the targets, so it checks
+both (float64, no NaN or infinity, shapes, valid labels). The predictions are
+always scanned: a ``Sequential`` does not scan between its layers, so this is
+where a NaN or infinity from inside a model (an overflow, a broken weight) is
+caught. ``forward(..., targets_checked=True)`` skips only the targets' check;
+``fit`` passes it, having checked all the targets once before training.
 """
 
 import numpy as np
 
-from ._validate import as_float_array, as_labels, require_forward
+from ._validate import as_float, as_float_array, as_labels, require_forward
 
 
 class MSELoss:
@@ -37,9 +44,10 @@ class MSELoss:
     def __call__(self, pred, target):
         return self.forward(pred, target)
 
-    def forward(self, pred, target):
+    def forward(self, pred, target, *, targets_checked=False):
         pred = as_float_array(pred, "predictions pred", "MSELoss")
-        target = as_float_array(target, "targets target", "MSELoss")
+        if not targets_checked:
+            target = as_float_array(target, "targets target", "MSELoss")
         if pred.ndim != 2 or pred.shape != target.shape:
             raise ValueError(
                 f"MSELoss: predictions have shape {pred.shape} and targets {target.shape}; "
@@ -52,7 +60,7 @@ class MSELoss:
 
     def backward(self, dout=1.0):
         require_forward(self.diff, "MSELoss")
-        dout = float(as_float_array(dout, "upstream gradient dout", "MSELoss"))
+        dout = as_float(dout, "upstream gradient dout", "MSELoss")
         return dout * self.diff / len(self.diff)
 
 
@@ -125,10 +133,11 @@ class SoftmaxCrossEntropy:
     def __call__(self, logits, target):
         return self.forward(logits, target)
 
-    def forward(self, logits, target):
+    def forward(self, logits, target, *, targets_checked=False):
+        """The mean loss. ``targets_checked=True``: ``target`` is already int labels in 0..k-1 (``fit`` passes it)."""
         z = _logits(logits, "SoftmaxCrossEntropy")
         n, k = z.shape
-        labels = as_labels(target, n, k, "SoftmaxCrossEntropy")
+        labels = target if targets_checked else as_labels(target, n, k, "SoftmaxCrossEntropy")
         rows = np.arange(n)
         shifted, e, total = _shifted_exp(z)              # (n, k), (n, k), (n, 1)
         self.probs = e / total
@@ -138,7 +147,7 @@ class SoftmaxCrossEntropy:
 
     def backward(self, dout=1.0):
         require_forward(self.probs, "SoftmaxCrossEntropy")
-        dout = float(as_float_array(dout, "upstream gradient dout", "SoftmaxCrossEntropy"))
+        dout = as_float(dout, "upstream gradient dout", "SoftmaxCrossEntropy")
         n = len(self.probs)
         grad = self.probs.copy()
         grad[np.arange(n), self.labels] -= 1.0           # probs - onehot

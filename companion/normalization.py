@@ -27,6 +27,9 @@ LayerNorm), summing along that same axis::
 Parameters follow companion's protocol (see ``companion.layers.Linear``):
 ``named_parameters()`` lists ``("gamma", gamma, grad_gamma)`` and ``("beta",
 beta, grad_beta)``; ``backward`` overwrites the gradient arrays in place.
+Input checks as in ``Linear``: ``checked=True`` (passed by ``Sequential`` for
+an array another companion layer computed) skips the float64 conversion and
+the NaN/infinity scan; the shape checks always run.
 """
 
 import math
@@ -65,10 +68,15 @@ class _Normalization:
         for _, _, grad in self.named_parameters():
             grad[...] = 0.0
 
-    def _dout(self, dout):
-        require_forward(self._cache, repr(self))
-        dout = as_float_array(dout, "upstream gradient dout", repr(self))
-        check_shape(dout, self._cache[0].shape, "upstream gradient dout (the shape of forward's output)", repr(self))
+    def _input(self, x, checked):
+        return x if checked else as_float_array(x, "input x", self.__repr__)
+
+    def _dout(self, dout, checked):
+        require_forward(self._cache, self.__repr__)
+        if not checked:
+            dout = as_float_array(dout, "upstream gradient dout", self.__repr__)
+        check_shape(dout, self._cache[0].shape, "upstream gradient dout (the shape of forward's output)",
+                    self.__repr__)
         return dout
 
 
@@ -141,8 +149,8 @@ class BatchNorm(_Normalization):
         """Evaluation mode (running statistics, nothing updated). Returns self."""
         return self.train(False)
 
-    def forward(self, x):
-        x = as_float_array(x, "input x", repr(self))
+    def forward(self, x, *, checked=False):
+        x = self._input(x, checked)
         d = self.num_features
         if x.ndim != 2 or x.shape[1] != d:
             hint = " (one sample? use x.reshape(1, -1))" if x.ndim == 1 else ""
@@ -170,8 +178,8 @@ class BatchNorm(_Normalization):
         self._cache = (x_hat, inv_std, self.training)
         return self.gamma * x_hat + self.beta
 
-    def backward(self, dout):
-        dout = self._dout(dout)
+    def backward(self, dout, *, checked=False):
+        dout = self._dout(dout, checked)
         x_hat, inv_std, training = self._cache
         np.sum(dout * x_hat, axis=0, out=self.grad_gamma)   # (d,)
         np.sum(dout, axis=0, out=self.grad_beta)            # (d,)
@@ -214,8 +222,8 @@ class LayerNorm(_Normalization):
     def __init__(self, num_features, eps=1e-5):
         super().__init__(num_features, eps)
 
-    def forward(self, x):
-        x = as_float_array(x, "input x", repr(self))
+    def forward(self, x, *, checked=False):
+        x = self._input(x, checked)
         d = self.num_features
         if x.ndim == 0 or x.shape[-1] != d:
             raise ValueError(f"{self!r}: input x has shape {x.shape}, expected (..., {d}): {d} features last")
@@ -227,8 +235,8 @@ class LayerNorm(_Normalization):
         self._cache = (x_hat, inv_std)
         return self.gamma * x_hat + self.beta
 
-    def backward(self, dout):
-        dout = self._dout(dout)
+    def backward(self, dout, *, checked=False):
+        dout = self._dout(dout, checked)
         x_hat, inv_std = self._cache
         leading = tuple(range(dout.ndim - 1))                        # every axis but the features
         np.sum(dout * x_hat, axis=leading, out=self.grad_gamma)      # (d,)

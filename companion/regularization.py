@@ -27,6 +27,10 @@ class Dropout:
     dout``; no random numbers are drawn. Because training already scaled the
     kept entries, nothing needs rescaling at evaluation ("inverted" dropout).
     ``backward`` follows the mode of the ``forward`` it comes after.
+
+    Input checks as in ``Linear``: ``checked=True`` (passed by ``Sequential``
+    for an array another companion layer computed) skips the float64
+    conversion and the NaN/infinity scan; the shape check always runs.
     """
 
     def __init__(self, rate, *, rng=None):
@@ -51,8 +55,9 @@ class Dropout:
         """Evaluation mode (the identity). Returns self."""
         return self.train(False)
 
-    def forward(self, x):
-        x = as_float_array(x, "input x", repr(self))
+    def forward(self, x, *, checked=False):
+        if not checked:
+            x = as_float_array(x, "input x", self.__repr__)
         self._shape = x.shape
         if not self.training or self.rate == 0.0:
             self.mask = None
@@ -61,8 +66,9 @@ class Dropout:
         self.mask = keep * (1.0 / (1.0 - self.rate))            # 0 or 1/(1 - rate)
         return x * self.mask
 
-    def backward(self, dout):
-        require_forward(self._shape, repr(self))
-        dout = as_float_array(dout, "upstream gradient dout", repr(self))
-        check_shape(dout, self._shape, "upstream gradient dout (the shape of forward's output)", repr(self))
+    def backward(self, dout, *, checked=False):
+        require_forward(self._shape, self.__repr__)
+        if not checked:
+            dout = as_float_array(dout, "upstream gradient dout", self.__repr__)
+        check_shape(dout, self._shape, "upstream gradient dout (the shape of forward's output)", self.__repr__)
         return dout if self.mask is None else dout * self.mask

@@ -22,16 +22,21 @@ the minibatches in training mode and measures in evaluation mode, and
 """
 
 import contextlib
+import functools
 
 import numpy as np
 
-from ._validate import as_float_array, as_labels, as_rng
+from ._validate import as_float_array, as_labels, as_rng, is_companion_layer
 from .layers import Linear, Sequential
 from .losses import SoftmaxCrossEntropy
 
 
 def _data(model, x, t, owner, what):
-    """Check a data set once, up front: x (n, d) finite floats, t labels for the model's k outputs."""
+    """Check a data set once, up front: x (n, d) finite floats, t labels for the model's k outputs.
+
+    The loops then tell companion's models and losses so (``_checked_calls``),
+    and no minibatch is scanned again.
+    """
     x = as_float_array(x, f"{what} inputs x", owner)
     if x.ndim != 2 or len(x) == 0:
         raise ValueError(f"{owner}: {what} inputs x have shape {x.shape}, expected (n, features) with n >= 1")
@@ -71,14 +76,31 @@ def evaluate(model, x, t, loss=None, batch_size=1000):
     """
     loss = SoftmaxCrossEntropy() if loss is None else loss
     x, labels = _data(model, x, t, "evaluate", "evaluation")
+    forward, loss_forward = _checked_calls(model, loss)
     total = correct = 0.0
     with _mode(model, training=False):
         for start in range(0, len(x), batch_size):
-            logits = model.forward(x[start:start + batch_size])
+            logits = forward(x[start:start + batch_size])
             tb = labels[start:start + batch_size]
-            total += loss.forward(logits, tb) * len(tb)
+            total += loss_forward(logits, tb) * len(tb)
             correct += np.count_nonzero(logits.argmax(axis=1) == tb)
     return total / len(x), correct / len(x)
+
+
+def _checked_calls(model, loss):
+    """``model.forward`` and ``loss.forward``, told that the data are checked when companion defines them.
+
+    ``fit`` and ``evaluate`` checked the inputs and targets once, up front
+    (``_data``), so a minibatch need not be scanned again: companion's models
+    get ``checked=True`` and its losses ``targets_checked=True`` (the loss still
+    scans the logits). A model or loss of your own is called without them.
+    """
+    forward, loss_forward = model.forward, loss.forward
+    if is_companion_layer(model):
+        forward = functools.partial(model.forward, checked=True)
+    if is_companion_layer(loss):
+        loss_forward = functools.partial(loss.forward, targets_checked=True)
+    return forward, loss_forward
 
 
 def fit(model, x, t, *, optimizer, loss=None, epochs=10, batch_size=32, rng=0, validation=None, progress=True,
@@ -135,6 +157,8 @@ def _train(model, x, labels, optimizer, loss, epochs, batch_size, rng, validatio
     bar = _progress_bar(progress)
     history = {"loss": [], "accuracy": []} | ({"val_loss": [], "val_accuracy": []} if validation is not None else {})
     n = len(x)
+    forward, loss_forward = _checked_calls(model, loss)
+    loss_checked = is_companion_layer(loss)  # then loss.backward() is a finite float64 array
     for epoch in range(1, epochs + 1):
         _set_mode(model, training=True)
         order = rng.permutation(n)
@@ -144,11 +168,11 @@ def _train(model, x, labels, optimizer, loss, epochs, batch_size, rng, validatio
                 batch = order[start:start + batch_size]
                 tb = labels[batch]
                 try:
-                    logits = model.forward(x[batch])
-                    batch_loss = loss.forward(logits, tb)
+                    logits = forward(x[batch])
+                    batch_loss = loss_forward(logits, tb)
                     dlogits = loss.backward()
-                    if isinstance(model, (Linear, Sequential)):
-                        model.backward(dlogits, input_grad=False)  # the data's gradient is never used
+                    if isinstance(model, (Linear, Sequential)):  # the data's gradient is never used
+                        model.backward(dlogits, input_grad=False, checked=loss_checked)
                     else:
                         model.backward(dlogits)
                     optimizer.step()
