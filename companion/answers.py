@@ -177,7 +177,7 @@ register_answer("ex-init-factor", "initialisation", names=("normal", "xavier", "
 register_answer("ex-init-leaky", "initialisation", names=("std",), compute=_init_leaky,
                 hint="E[z^2] has a part from u > 0 and a part from u <= 0, each half of the mass; std = sqrt(Var(w))")
 
-register_answer("ex-norm-pair", "normalisation", names=("y1", "dU1"), compute=_norm_pair,
+register_answer("ex-norm-pair", "normalisation", names=("A1", "dU1"), compute=_norm_pair,
                 hint="with two samples the centred values are -1 and 1 and v = 1; put them into the compact formula")
 register_answer("ex-norm-batchnorm", "normalisation", reference=_batchnorm_reference, args=(4,),
                 input_shapes=((3, 4), (8, 4), (5, 4)),

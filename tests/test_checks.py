@@ -504,7 +504,7 @@ PINNED = {
                            ("he", companion.he_normal))},
     "ex-init-leaky": {"std": 1 / np.sqrt(np.mean(np.where(np.random.default_rng(3).normal(size=400_000) > 0, 1.0, 0.01))
                                          * 64 / 2 * 2)},
-    "ex-norm-pair": {"y1": -1 / np.sqrt(1 + 1e-5),
+    "ex-norm-pair": {"A1": -1 / np.sqrt(1 + 1e-5),
                      "dU1": companion.numerical_gradient(
                          lambda u: (u - (u + 3.0) / 2) / np.sqrt(((u - 3.0) / 2) ** 2 + 1e-5), 1.0)},
     "ex-reg-decay": {"per_step": 1 - 0.1 * 0.01, "after_100": np.exp(100 * np.log1p(-0.1 * 0.01))},

@@ -139,9 +139,9 @@ def test_exercises(data):
     (x_fit, t_fit), (x_val, t_val) = data
     expected = companion.checks.ANSWERS["ex-norm-pair"].expected()
     s = (1 + 1e-5) ** -0.5
-    assert expected["y1"] == pytest.approx(-s, rel=1e-12)
+    assert expected["A1"] == pytest.approx(-s, rel=1e-12)
     assert expected["dU1"] == pytest.approx(s / 2 * (1 - s * s), rel=1e-6)
-    assert (f"{expected['y1']:.6f}", f"{expected['dU1']:.6e}") == ("-0.999995", "4.999925e-06")
+    assert (f"{expected['A1']:.6f}", f"{expected['dU1']:.6e}") == ("-0.999995", "4.999925e-06")
     model = mlp(SIZES, "sigmoid", init="xavier", batchnorm=True, rng=0)
     layer_statistics(model, x_fit[:256], t_fit[:256])
     linears = [layer for layer in model.layers[:-1] if isinstance(layer, companion.Linear)]
