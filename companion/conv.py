@@ -271,8 +271,8 @@ class Conv2d(_Layer, HasParameters):
         b        (c_out,)              one bias per output channel
         out      (n, c_out, oh, ow)    oh = (h + 2 padding - k) / stride + 1, ow alike
 
-    ``out[i, j, a, b] = b[j] + sum over l, alpha, beta of
-    W[j, l, alpha, beta] * xpad[i, l, stride*a + alpha, stride*b + beta]``
+    ``out[i, j, phi, phi2] = b[j] + sum over l, psi, psi2 of
+    W[j, l, psi, psi2] * xpad[i, l, stride*phi + psi, stride*phi2 + psi2]``
     (a cross-correlation, as in every deep-learning framework), where
     ``xpad`` is ``x`` with ``padding`` zeros around it. Computed as one matrix
     product of ``col = im2col(x)`` (n*oh*ow, c_in*k*k) with ``W_col =
@@ -470,8 +470,8 @@ class Flatten(_Layer):
 def conv2d_loops(x, W, b, stride=1, padding=0):
     """``Conv2d``'s forward written as the definition, one output entry at a time (slow; for checks).
 
-    ``out[i, j, a, c] = b[j] + sum over l, alpha, beta of
-    W[j, l, alpha, beta] * xpad[i, l, stride*a + alpha, stride*c + beta]``;
+    ``out[i, j, phi, phi2] = b[j] + sum over l, psi, psi2 of
+    W[j, l, psi, psi2] * xpad[i, l, stride*phi + psi, stride*phi2 + psi2]``;
     shapes as for ``Conv2d``. Independent of im2col, so tests, the checker
     and the benchmark hold the fast layer to it.
     """
@@ -483,22 +483,23 @@ def conv2d_loops(x, W, b, stride=1, padding=0):
     out = np.zeros((n, c_out, oh, ow))
     for i in range(n):
         for j in range(c_out):
-            for a in range(oh):
-                for col in range(ow):
+            for phi in range(oh):
+                for phi2 in range(ow):
                     total = b[j]
                     for l in range(c_in):
-                        for alpha in range(k):
-                            for beta in range(k):
-                                total += W[j, l, alpha, beta] * xpad[i, l, stride * a + alpha, stride * col + beta]
-                    out[i, j, a, col] = total
+                        for psi in range(k):
+                            for psi2 in range(k):
+                                pixel = xpad[i, l, stride * phi + psi, stride * phi2 + psi2]
+                                total += W[j, l, psi, psi2] * pixel
+                    out[i, j, phi, phi2] = total
     return out
 
 
 def conv2d_loops_backward(x, W, dout, stride=1, padding=0):
     """``(dx, grad_W, grad_b)`` of ``conv2d_loops``, by the chain rule applied to every product (slow; for checks).
 
-    Each product ``W[j, l, alpha, beta] * xpad[i, l, p, q]`` in output entry
-    ``[i, j, a, c]`` sends ``dout[i, j, a, c]`` times the other factor to each
+    Each product ``W[j, l, psi, psi2] * xpad[i, l, r, c]`` in output entry
+    ``[i, j, phi, phi2]`` sends ``dout[i, j, phi, phi2]`` times the other factor to each
     of its two factors (the multiplication node's swap), and every share is
     added (a weight and a pixel feed many products). The bias gets every
     ``dout`` of its channel.
@@ -511,14 +512,14 @@ def conv2d_loops_backward(x, W, dout, stride=1, padding=0):
     dxpad, grad_W, grad_b = np.zeros_like(xpad), np.zeros_like(W), np.zeros(c_out)
     for i in range(n):
         for j in range(c_out):
-            for a in range(oh):
-                for col in range(ow):
-                    d = dout[i, j, a, col]
+            for phi in range(oh):
+                for phi2 in range(ow):
+                    d = dout[i, j, phi, phi2]
                     grad_b[j] += d
                     for l in range(c_in):
-                        for alpha in range(k):
-                            for beta in range(k):
-                                p, q = stride * a + alpha, stride * col + beta
-                                grad_W[j, l, alpha, beta] += d * xpad[i, l, p, q]
-                                dxpad[i, l, p, q] += d * W[j, l, alpha, beta]
+                        for psi in range(k):
+                            for psi2 in range(k):
+                                r, c = stride * phi + psi, stride * phi2 + psi2   # the pixel
+                                grad_W[j, l, psi, psi2] += d * xpad[i, l, r, c]
+                                dxpad[i, l, r, c] += d * W[j, l, psi, psi2]
     return dxpad[:, :, padding:padding + h, padding:padding + w], grad_W, grad_b
