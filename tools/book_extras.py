@@ -139,8 +139,16 @@ class OnlyProseIsTranslatable(SphinxTransform):
     default_priority = 10
 
     def apply(self, **kwargs):
+        from sphinx_exercise.nodes import exercise_title, solution_title
+
         for node in self.document.findall(nodes.math_block):
             node["translatable"] = False
+        for front_matter in self.document.children:  # jupytext's header: a field list, docinfo only at 340
+            if isinstance(front_matter, (nodes.field_list, nodes.docinfo)):
+                for node in front_matter.findall(nodes.TextElement):
+                    node["translatable"] = False
+        for node in self.document.findall(lambda n: isinstance(n, (exercise_title, solution_title))):
+            node["translatable"] = False  # "Exercise", "Solution to": sphinx-exercise's own catalog
         for node in self.document.findall(nodes.paragraph):
             source = getattr(node, "rawsource", "") or ""
             if source and not re.search(r"[^\W\d_]{2}", MARKUP.sub(" ", source)):
@@ -156,15 +164,13 @@ def translatable_exercise_titles(app):
     """
     from sphinx_exercise import post_transforms
     from sphinx_exercise.directive import ExerciseDirective
-    from sphinx_exercise.nodes import exercise_subtitle, exercise_title
+    from sphinx_exercise.nodes import exercise_subtitle
 
     class Exercise(ExerciseDirective):
         def run(self):
             result = super().run()
             source, line = self.get_source_info()
             for node in result:
-                for title in node.findall(exercise_title):
-                    title["translatable"] = False  # "Exercise" + the subtitle: not a message of its own
                 for subtitle in node.findall(exercise_subtitle):
                     subtitle.rawsource, subtitle.source, subtitle.line = self.arguments[0], source, line
             return result

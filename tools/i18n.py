@@ -212,6 +212,7 @@ def shorten(text, width=110):
 ROLE = re.compile(r"\{([\w:-]+)\}`([^`]*)`")
 CODE = re.compile(r"``([^`]+)``|`([^`]+)`")
 MATH = re.compile(r"(?<![\\$])\$([^$]+)\$")
+TEXT_IN_MATH = re.compile(r"\\text\{[^{}]*\}")  # words inside a formula may be translated
 SUBSTITUTION = re.compile(r"\{\{\s*([\w-]+)\s*\}\}")
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 NUMBER = re.compile(r"(?<![A-Za-z0-9_.])[0-9]+(?:[.,][0-9]+)*%?")  # 2 in "りんご2個" too
@@ -234,7 +235,7 @@ def markup(text):
     rest = CODE.sub(" ", rest)
     subs = Counter(SUBSTITUTION.findall(rest))
     rest = SUBSTITUTION.sub(" ", rest)
-    maths = Counter(m.strip() for m in MATH.findall(rest))
+    maths = Counter(TEXT_IN_MATH.sub(r"\\text{…}", m.strip()) for m in MATH.findall(rest))
     rest = MATH.sub(" ", rest)
     links = Counter(LINK.findall(rest))
     numbers = Counter(NUMBER.findall(rest))
@@ -245,21 +246,23 @@ def markup(text):
 def markup_problems(msgid, msgstr):
     """Why ``msgstr`` does not keep the markup of ``msgid`` (empty: it does).
 
-    Roles, inline code, math, substitutions and links must be the same, each as many times
-    ({term}/{doc}/{ref}/{numref} may show a translated text, ``{term}`連鎖律 <chain rule>```,
-    but keep the target); every number of the English appears in the translation (the
-    translation may add some, writing "five" as 5).
+    Roles, substitutions and links must be the same, each as many times ({term}, {doc}, {ref}
+    and {numref} may show a translated text, ``{term}`連鎖律 <chain rule>```, but keep the
+    target). Every formula, inline code and number of the English appears in the translation
+    (a formula may translate the words of its ``\\text{...}``); a translation may add some, to
+    quote a source note or to write "five" as 5.
     """
     source, target = markup(msgid), markup(msgstr)
     problems = []
-    for kind in ("roles", "code", "math", "substitutions", "links"):
+    for kind in ("roles", "substitutions", "links"):
         lost, added = source[kind] - target[kind], target[kind] - source[kind]
         if lost or added:
             problems.append(f"{kind}: lost {fmt(lost)}, added {fmt(added)}" if added and lost
                             else f"{kind}: lost {fmt(lost)}" if lost else f"{kind}: added {fmt(added)}")
-    lost = source["numbers"] - target["numbers"]
-    if lost:
-        problems.append(f"numbers: lost {fmt(lost)}")
+    for kind in ("math", "code", "numbers"):
+        lost = source[kind] - target[kind]
+        if lost:
+            problems.append(f"{kind}: lost {fmt(lost)}")
     if msgid.startswith("\n") != msgstr.startswith("\n") or msgid.endswith("\n") != msgstr.endswith("\n"):
         problems.append("leading/trailing newlines differ")
     return problems

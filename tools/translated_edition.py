@@ -1,6 +1,8 @@
 """Sphinx extension of a translated edition; ``tools/book.py`` adds it when it builds one,
 and to the gettext build that extracts the catalogs.
 
+- The captions of the table of contents' parts are translated through the root page's
+  catalog: sphinx-external-toc inserts them after Sphinx's own translation step has run.
 - Each captured figure of a page is drawn again with its labels translated through
   ``locales/<lang>/LC_MESSAGES/figures.po`` (``tools/figure_i18n.py``), and the page shows that
   drawing instead of the English one. A glyph missing from the fonts stops the build.
@@ -17,6 +19,7 @@ import os
 from pathlib import Path
 
 from docutils import nodes
+from sphinx import addnodes
 from sphinx.errors import ExtensionError
 from sphinx.transforms import SphinxTransform
 from sphinx.util import logging
@@ -37,10 +40,32 @@ def page_report(env, docname):
     return reports.setdefault(docname, {"messages": 0, "untranslated": [], "figure_strings": {}})
 
 
-class RecordUntranslated(SphinxTransform):
-    """After Locale (20) has translated what it could: record the page's untranslated messages."""
+class TranslateTocCaptions(SphinxTransform):
+    """Translate the part captions that sphinx-external-toc inserts (at 100, after Locale at 20)."""
 
-    default_priority = 30
+    default_priority = 110
+
+    def apply(self, **kwargs):
+        from sphinx.locale import init as init_locale
+        from sphinx.util.i18n import docname_to_domain
+
+        if self.app.builder.name == "gettext":
+            return
+        domain = docname_to_domain(self.env.docname, self.config.gettext_compact)
+        dirs = [os.path.join(self.env.srcdir, d) for d in self.config.locale_dirs]
+        catalog, _ = init_locale(dirs, self.config.language, domain)
+        for toctree in self.document.findall(addnodes.toctree):
+            caption = toctree.get("caption")
+            if caption:
+                translated = catalog.gettext(caption)
+                toctree["caption"] = translated
+                toctree["translated"] = translated != caption
+
+
+class RecordUntranslated(SphinxTransform):
+    """When every translation step has run: record the page's untranslated messages."""
+
+    default_priority = 870  # before the doctree-read event (880)
 
     def apply(self, **kwargs):
         if self.app.builder.name == "gettext":
@@ -139,6 +164,7 @@ def setup(app):
     app.add_config_value("translated_edition_dir", "", "env")
     app.add_config_value("translated_edition_figures", "", "env")
     app.add_config_value("translated_edition_figure_po", "", "env")
+    app.add_transform(TranslateTocCaptions)
     app.add_transform(RecordUntranslated)
     app.connect("builder-inited", prepare)
     app.connect("env-purge-doc", purge)
