@@ -13,7 +13,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml tools/ipython_kernel_config.py | cksum | cut -d' ' -f1)
-BOOK   := $(BIN)/python tools/book.py
+BOOK   := $(BIN)/python tools/book.py -j auto   # pages read, and chapters executed, one process per core
 
 # Reproducible round-off. numpy's AVX-512 kernels and OpenBLAS's per-CPU kernels add numbers in a
 # different order than their AVX2 versions, so a printed round-off error can read 7e-17 on one x86

@@ -3,7 +3,8 @@
     python tools/book.py                     # every edition (make book)
     python tools/book.py --strict            # warnings are errors, all of them listed (make strict-book)
     python tools/book.py --lang ja           # the Japanese edition only, reusing the English execution
-    python tools/book.py --builder gettext   # the message catalogs, _build/gettext/*.pot (tools/i18n.py)
+    python tools/book.py --builder gettext   # the message catalogs, _build/gettext/pot/ (tools/i18n.py)
+    python tools/book.py -j auto             # read (and execute) pages in parallel, one process per core
 
 Every edition is the same Jupyter Book: this asks Jupyter Book for the Sphinx configuration
 it derives from ``_config.yml`` and ``_toc.yml`` and runs Sphinx with a few overrides (the
@@ -133,8 +134,10 @@ def main(argv=None):
                         help="which edition to build (default: all; a translation alone reuses the last execution)")
     parser.add_argument("--strict", action="store_true", help="treat warnings as errors, and report them all")
     parser.add_argument("--builder", choices=["html", "gettext"], default="html")
-    parser.add_argument("-j", "--jobs", type=int, default=1, help="Sphinx processes reading pages")
+    parser.add_argument("-j", "--jobs", default="1",
+                        help="Sphinx processes reading (and so executing) pages: a number, or auto (one per core)")
     args = parser.parse_args(argv)
+    args.jobs = os.cpu_count() or 1 if args.jobs == "auto" else int(args.jobs)
     if args.builder == "gettext":
         return build("en", builder="gettext", strict=args.strict, jobs=args.jobs)
     langs = ["en", *TRANSLATIONS] if args.lang == "all" else [args.lang]

@@ -181,10 +181,27 @@ def translatable_exercise_titles(app):
         app.registry.post_transforms = [t for t in app.registry.post_transforms if t not in resolvers]
 
 
+# Extensions that declare nothing about parallel reading, so Sphinx would read serially (with a
+# warning, an error under -W). Each was read and found safe: sphinx-multitoc-numbering only
+# replaces TocTreeCollector.assign_section_numbers, which runs in the main process after
+# reading; sphinx-mathjax-offline only copies MathJax at build-finished; sphinx-jupyterbook-latex's
+# read-time transforms only annotate the page's own doctree (its other work is for LaTeX builds).
+PARALLEL_READ_SAFE = ("sphinx_multitoc_numbering", "sphinx-mathjax-offline", "sphinx_jupyterbook_latex")
+
+
+def declare_parallel_read_safe(app, env, docnames):
+    """Let ``tools/book.py -j 2`` read pages in parallel."""
+    for name in PARALLEL_READ_SAFE:
+        extension = app.extensions.get(name)
+        if extension is not None and extension.parallel_read_safe is None:
+            extension.parallel_read_safe = True
+
+
 def setup(app):
     app.add_js_file(None, body=OFFLINE_SEARCH, priority=201)  # right after documentation_options.js (200)
     app.connect("config-inited", add_substitutions)
     app.connect("config-inited", theme_defaults)
+    app.connect("env-before-read-docs", declare_parallel_read_safe)
     app.connect("builder-inited", translatable_exercise_titles)
     app.add_transform(OnlyProseIsTranslatable)
     app.connect("html-page-context", language_switch, priority=600)  # after the theme's buttons (501)
