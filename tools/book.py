@@ -137,7 +137,7 @@ def main(argv=None):
     parser.add_argument("-j", "--jobs", default="1",
                         help="Sphinx processes reading (and so executing) pages: a number, or auto (one per core)")
     args = parser.parse_args(argv)
-    args.jobs = os.cpu_count() or 1 if args.jobs == "auto" else int(args.jobs)
+    args.jobs = (os.cpu_count() or 1) if args.jobs == "auto" else int(args.jobs)
     if args.builder == "gettext":
         return build("en", builder="gettext", strict=args.strict, jobs=args.jobs)
     langs = ["en", *TRANSLATIONS] if args.lang == "all" else [args.lang]
