@@ -97,7 +97,7 @@ class SGD(Optimizer):
 
 
 class Momentum(Optimizer):
-    """Gradient descent with a velocity: ``v = momentum * v - lr * grad``; ``param += v``."""
+    """Gradient descent with a velocity (Polyak, 1964): ``v = momentum * v - lr * grad``; ``param += v``."""
 
     def __init__(self, parameters, lr=0.01, momentum=0.9):
         super().__init__(parameters, lr)
@@ -112,50 +112,50 @@ class Momentum(Optimizer):
 
 
 class AdaGrad(Optimizer):
-    """Per-entry step sizes that shrink with the sum of squared gradients so far.
+    """Per-entry step sizes that shrink with the sum of squared gradients so far (Duchi et al., 2011).
 
-    ``h += grad**2``; ``param -= lr * grad / (sqrt(h) + eps)``.
+    ``r += grad**2``; ``param -= lr * grad / (sqrt(r) + eps)``.
     """
 
     def __init__(self, parameters, lr=0.01, eps=1e-8):
         super().__init__(parameters, lr)
         self.eps = _number(eps, "eps", "AdaGrad", 0.0, math.inf)
-        self.h = self._zeros()
+        self.r = self._zeros()
 
     def update(self, i, param, grad):
-        h = self.h[i]
-        h += grad * grad
-        param -= self.lr * grad / (np.sqrt(h) + self.eps)
+        r = self.r[i]
+        r += grad * grad
+        param -= self.lr * grad / (np.sqrt(r) + self.eps)
 
 
 class RMSProp(Optimizer):
-    """AdaGrad with a forgetting average: ``h = rho * h + (1 - rho) * grad**2``.
+    """AdaGrad with a forgetting average (Tieleman and Hinton, 2012): ``r = rho * r + (1 - rho) * grad**2``.
 
-    ``param -= lr * grad / (sqrt(h) + eps)``.
+    ``param -= lr * grad / (sqrt(r) + eps)``.
     """
 
     def __init__(self, parameters, lr=0.001, rho=0.9, eps=1e-8):
         super().__init__(parameters, lr)
         self.rho = _number(rho, "rho", "RMSProp", 0.0, 1.0, closed_low=True)
         self.eps = _number(eps, "eps", "RMSProp", 0.0, math.inf)
-        self.h = self._zeros()
+        self.r = self._zeros()
 
     def update(self, i, param, grad):
-        h = self.h[i]
-        h *= self.rho
-        h += (1 - self.rho) * grad * grad
-        param -= self.lr * grad / (np.sqrt(h) + self.eps)
+        r = self.r[i]
+        r *= self.rho
+        r += (1 - self.rho) * grad * grad
+        param -= self.lr * grad / (np.sqrt(r) + self.eps)
 
 
 class Adam(Optimizer):
     """Momentum and RMSProp together, with bias correction (Kingma and Ba, 2015).
 
-    With ``t = self.steps``::
+    With ``s = self.steps``, the number of steps so far::
 
         m = beta1 * m + (1 - beta1) * grad          running mean of gradients
         v = beta2 * v + (1 - beta2) * grad**2       running mean of squares
-        m_hat = m / (1 - beta1**t)                  undo the pull towards the zero start
-        v_hat = v / (1 - beta2**t)
+        m_hat = m / (1 - beta1**s)                  undo the pull towards the zero start
+        v_hat = v / (1 - beta2**s)
         param -= lr * m_hat / (sqrt(v_hat) + eps)
     """
 
@@ -167,12 +167,12 @@ class Adam(Optimizer):
         self.m, self.v = self._zeros(), self._zeros()
 
     def update(self, i, param, grad):
-        m, v, t = self.m[i], self.v[i], self.steps
+        m, v, s = self.m[i], self.v[i], self.steps
         m *= self.beta1
         m += (1 - self.beta1) * grad
         v *= self.beta2
         v += (1 - self.beta2) * grad * grad
-        m_hat = m / (1 - self.beta1 ** t)
-        v_hat = v / (1 - self.beta2 ** t)
+        m_hat = m / (1 - self.beta1 ** s)
+        v_hat = v / (1 - self.beta2 ** s)
         param -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
 

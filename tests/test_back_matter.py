@@ -43,19 +43,79 @@ def test_glossary_defines_every_term_the_book_promises():
     assert set(GLOSSARY_TERMS) <= set(defined), set(GLOSSARY_TERMS) - set(defined)
 
 
-def test_errata_name_a_chapter_for_every_slip():
+def test_glossary_entries_link_the_chapters_that_introduce_them():
+    """Every entry ends with [{doc}`chapter`, ...]: links, not plain titles; the first is where the term is introduced."""
+    text = (BOOK / "glossary.md").read_text()
+    entries = dict(re.findall(r"^([a-z][\w -]*)\n  (.+)$", text, re.MULTILINE))
+    for term, body in entries.items():
+        where = re.search(r"\[([^\[\]]+)\]$", body)
+        assert where, f"glossary: '{term}' names no chapter"
+        links = [part.strip() for part in where.group(1).split(",")]
+        plain = [part for part in links if not re.fullmatch(r"\{doc\}`\w+`", part)]
+        assert not plain, f"glossary: '{term}' names chapters as plain text, not {{doc}} links: {plain}"
+        for link in links:
+            page = re.search(r"`(\w+)`", link).group(1)
+            assert (BOOK / f"{page}.md").exists(), (term, link)
+    assert entries["learning rate"].endswith("[{doc}`minibatch_gradients`, {doc}`optimizers`]")  # introduced there
+
+
+def toc_pages():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    return [toc["root"]] + [entry["file"] for part in toc["parts"] for entry in part["chapters"]]
+
+
+def erratum_boxes():
+    """({box name: page}, [boxes without a name or without :class: warning]) over every page of the book."""
+    boxes, bad = {}, []
+    for page in toc_pages():
+        text = (ROOT / f"{page}.md").read_text()
+        for match in re.finditer(r"^`{3,}\{admonition\} Erratum\n((?::[\w-]+:.*\n)*)", text, re.MULTILINE):
+            options = dict(re.findall(r"^:([\w-]+):\s*(.*)$", match.group(1), re.MULTILINE))
+            where = f"{page}.md:{text[:match.start()].count(chr(10)) + 1}"
+            if options.get("class") != "warning" or not options.get("name", "").startswith("erratum-"):
+                bad.append(where)
+            else:
+                assert options["name"] not in boxes, f"{where}: a second box named {options['name']}"
+                boxes[options["name"]] = page
+    return boxes, bad
+
+
+def errata_rows():
     text = (BOOK / "errata.md").read_text()
-    rows = re.findall(r"^\* - (\d{3})\n  - (.+)\n  - (.+)\n  - (.+)$", text, re.MULTILINE)
-    assert len(rows) >= 19
+    return re.findall(r"^\* - (\d{3})\n  - (.+)\n  - (.+)\n  - (.+)$", text, re.MULTILINE)
+
+
+def test_every_erratum_box_is_named_and_a_warning():
+    boxes, bad = erratum_boxes()
+    assert not bad, f"Erratum boxes need ':class: warning' and ':name: erratum-...' (the errata page links to it): {bad}"
+    assert len(boxes) >= 10
+
+
+def test_errata_rows_link_to_boxes_and_every_box_has_a_row():
+    """Each row of the errata table links to the Erratum box that corrects the slip; each box has a row."""
+    boxes, _ = erratum_boxes()
+    rows = errata_rows()
+    assert len(rows) >= 27
     assert {note for note, *_ in rows} == {"000", "001", "002", "003", "004"}
-    for note, said, right, chapter in rows:
-        link = re.fullmatch(r"\{doc\}`(\w+)`", chapter)
-        if link:
-            assert (BOOK / f"{link.group(1)}.md").exists(), chapter
-        else:
-            assert chapter in CHAPTER_TITLES.values(), f"{chapter!r} is not a chapter title"
-            name = next(k for k, v in CHAPTER_TITLES.items() if v == chapter)
-            assert not (BOOK / f"{name}.md").exists(), f"{name} is in the book now: link it with {{doc}}`{name}`"
+    linked = set()
+    for note, said, right, where in rows:
+        link = re.fullmatch(r"\{ref\}`(.+) <(erratum-[\w-]+)>`", where)
+        assert link, f"errata row for note {note} ({said[:40]}...): 'corrected in' must be {{ref}}`Chapter title <erratum-...>`"
+        title, name = link.groups()
+        assert name in boxes, f"errata row for note {note} links to {name}, which is no Erratum box"
+        page = boxes[name]
+        heading = re.search(r"^# (.+)$", (ROOT / f"{page}.md").read_text(), re.MULTILINE).group(1)
+        assert title == heading == CHAPTER_TITLES.get(Path(page).name, heading), (title, heading)
+        linked.add(name)
+    assert not set(boxes) - linked, f"Erratum boxes with no row on the errata page: {sorted(set(boxes) - linked)}"
+
+
+def test_slips_of_the_notes_are_errata_not_notes():
+    """A correction of a source note is an Erratum box (with a row on the errata page), never a plain note box."""
+    for page in toc_pages():
+        text = (ROOT / f"{page}.md").read_text()
+        for match in re.finditer(r"^```\{(note|tip|important|warning)\}\n(.*?)^```", text, re.MULTILINE | re.DOTALL):
+            assert "source note" not in match.group(2), f"{page}.md: a {{{match.group(1)}}} box corrects a source note"
 
 
 def test_bibliography_cites_the_backpropagation_paper_and_every_entry_is_cited():

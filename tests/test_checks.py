@@ -357,7 +357,7 @@ def test_check_gradient_passes_a_correct_gradient(capsys):
     assert check_gradient(sum_of_cubes, lambda v: 3 * v ** 2, x)
     assert "passed. It agrees with the numerical gradient at all 4 entries of x" in flat(capsys.readouterr().out)
     result = check_gradient(np.sin, np.cos, 1.0, verbose=False)
-    assert flat(result.message).endswith(f"at x; max relative error {result.max_error:.0e}.")
+    assert f"at x; max relative error {result.max_error:.0e}, below the tolerance 1e-07," in flat(result.message)
 
 
 WRONG_GRADIENTS = [
@@ -520,6 +520,47 @@ def test_every_registered_answer_belongs_to_an_exercise_of_its_chapter(label):
     if not source.exists():
         pytest.skip(f"chapter {source.name} is not in this branch")
     assert re.search(rf"^:label: {re.escape(label)}$", source.read_text(), re.MULTILINE), f"{label} not in {source.name}"
+
+
+# --- the tolerance: the chapter's pass threshold -----------------------------------------------
+
+
+class GreyZoneDouble:
+    """y = 2x with a local derivative 2 * (1 + 1e-6): relative error 5e-7, the chapter's grey zone."""
+
+    def forward(self, x):
+        return 2 * x
+
+    def backward(self, dout):
+        return dout * 2 * (1 + 1e-6)
+
+
+def test_the_default_tolerance_is_the_chapters_pass_threshold():
+    from companion import checks
+    assert checks.RTOL == 1e-7
+    assert companion.gradient_check.__defaults__[1] == checks.RTOL  # gradient_check(f, x, grad, h, tol): the same 1e-7
+
+
+def test_a_layer_in_the_grey_zone_fails_and_the_verdict_says_why(capsys):
+    result = check_layer(GreyZoneDouble)
+    printed = flat(capsys.readouterr().out)
+    assert not result
+    assert "dx is wrong: max relative error 5.0e-07 (tolerance 1e-07, the pass threshold of the chapter " \
+           "'Checking gradients numerically')" in printed
+    assert "hint: the error is in the grey zone (1e-7 to 1e-4)" in printed
+    assert "first wrong entry dx[0, 0]: yours 0.2098004, numerical 0.2098002" in printed  # digits enough to differ
+    # with the old default of 1e-6 it would have passed; a looser rtol says it is not the chapter's
+    looser = check_layer(GreyZoneDouble, rtol=1e-5)
+    printed = flat(capsys.readouterr().out)
+    assert looser and "below the tolerance 1e-05, the rtol you passed; the chapter 'Checking gradients numerically' " \
+                      "passes below 1e-07" in printed
+
+
+def test_a_passing_verdict_names_the_tolerance(capsys):
+    assert check_layer(companion.Sigmoid)
+    printed = flat(capsys.readouterr().out)
+    assert re.search(r"max relative error \de-\d\d, below the tolerance 1e-07, the pass threshold of the chapter "
+                     r"'Checking gradients numerically' \(entries closer than 1e-08 count as round-off\)\.$", printed)
 
 
 # --- layers that draw random numbers, and layers with per-feature parameters ----------------------

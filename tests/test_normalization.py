@@ -154,7 +154,12 @@ def test_batchnorm_parameters_protocol_and_in_place_gradients():
 
 
 def test_batchnorm_and_layernorm_pass_check_layer():
-    assert check_layer(BatchNorm(3), input_shapes=[(2, 3), (4, 3), (5, 3)], verbose=False)
+    assert check_layer(BatchNorm(3), input_shapes=[(3, 3), (4, 3), (5, 3)], verbose=False)
+    # A batch of 2 normalises every feature to about -1 and +1 whatever the inputs, so the numerical gradient
+    # is round-off-limited: the check lands in the grey zone of "Checking gradients numerically" (1e-7 to
+    # 1e-4), which check_layer's tolerance, that chapter's 1e-7, reports as a failure.
+    grey = check_layer(BatchNorm(3), input_shapes=[(2, 3)], verbose=False)
+    assert not grey and "grey zone" in grey.message
     assert check_layer(BatchNorm(3).eval(), verbose=False)  # batch size 1 included
     assert check_layer(LayerNorm(4), verbose=False)
     assert check_layer(LayerNorm, [(1, 4), (3, 2, 4)], args=(4,), verbose=False)

@@ -167,6 +167,67 @@ def test_math_is_typeset(visits, lang, page_name):
     assert not raw, f"raw TeX left in the text: {raw[:5]}"
 
 
+# MathJax's own record of every formula it typeset, serialized as MathML. A backslash in the text of the
+# MathML means that TeX was shown literally instead of read (\text{a\_b} shows "a\_b" unless MathJax's
+# textmacros package is loaded; the book writes code names in math as \mathtt{a\_b}); <merror> is a TeX error.
+FIND_BAD_FORMULAS = r"""(elements) => {
+  const items = elements ? MathJax.startup.document.getMathItemsWithin(elements) : MathJax.startup.document.math;
+  const found = [];
+  for (const item of items) {
+    const mml = MathJax.startup.toMML(item.root);
+    const text = mml.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim();
+    if (text.includes("\\") || mml.includes("<merror")) found.push(item.math.trim().slice(0, 70) + "  shows  " + text.slice(0, 70));
+  }
+  return found;
+}"""
+
+
+@pytest.mark.parametrize("page_name", PAGES)
+def test_no_formula_shows_a_backslash_or_a_tex_error(visits, page_name):
+    v = visits(page_name)
+    if not v.page.locator("script[src*='mathjax']").count():
+        return  # no formulas on this page
+    assert v.mathjax_error is None, v.mathjax_error
+    bad = v.page.evaluate(FIND_BAD_FORMULAS, None)
+    assert not bad, f"formulas whose typeset text shows a backslash or a TeX error: {bad[:5]}"
+
+
+def test_the_formula_check_catches_a_literal_backslash_and_a_tex_error(browser):
+    r"""The check above against what it guards: \text{..\_..} (as the book once had), undefined commands, TeX errors."""
+    v = Visit(browser, "book/computational_graphs").ready()
+    try:
+        def check(tex):
+            paragraph = v.page.evaluate_handle(r"""async (tex) => {
+                const p = document.createElement("p");
+                p.textContent = "\\(" + tex + "\\)";
+                document.body.appendChild(p);
+                await MathJax.typesetPromise([p]);
+                return p;
+            }""", tex)
+            return v.page.evaluate(FIND_BAD_FORMULAS, paragraph)
+
+        assert check(r"\partial\,\text{price}/\partial\,\text{orange\_num}"), "\\text{orange\\_num} not caught"
+        assert check(r"\undefinedcommand x"), "an undefined command not caught"
+        assert check(r"x^2^3"), "a TeX error (merror) not caught"
+        assert not check(r"\partial\,\text{price}/\partial\,\mathtt{orange\_num}")
+    finally:
+        v.close()
+
+
+@pytest.mark.parametrize("page_name", PAGES)
+def test_displayed_formulas_fit_the_text_column(visits, page_name):
+    """A display wider than the column is cut off at its right edge (or runs under its equation number)."""
+    v = visits(page_name)
+    if not v.page.locator("script[src*='mathjax']").count():
+        return
+    wide = v.page.evaluate("""() => Array.from(MathJax.startup.document.math).filter(item => item.display).map(item => {
+        const root = item.typesetRoot, math = root.querySelector('mjx-math');
+        const column = (root.closest('div.math') || root.parentElement).clientWidth;
+        return [Math.round(math.getBoundingClientRect().width), column, item.math.trim().slice(0, 60)];
+    }).filter(([width, column]) => width > column - 40)""")
+    assert not wide, f"displayed formulas wider than the text column less 40px for the number: {wide}"
+
+
 def test_chapters_have_math():
     """The check above is only meaningful if pages with formulas are among those checked."""
     assert any("$$" in (ROOT / f"{p}.md").read_text() for p in PAGES)

@@ -102,26 +102,26 @@ def test_the_erratum_the_gradient_to_y_is_dout_times_W2_transposed():
 def three_layer():
     rng = np.random.default_rng(4)
     x_data = rng.uniform(-2, 2, size=(50, 1))
-    y_data = np.sin(2 * x_data) + 0.1 * rng.normal(size=(50, 1))
+    t_data = np.sin(2 * x_data) + 0.1 * rng.normal(size=(50, 1))
     reg = Sequential(Linear(1, 2, rng=5), ReLU(), Linear(2, 3, rng=6), ReLU(), Linear(3, 1, rng=7))
     for layer in (reg[0], reg[2], reg[4]):
         layer.b[...] = rng.normal(scale=0.5, size=layer.b.shape)
-    X3, y3 = Tensor(x_data, requires_grad=False, name="X"), Tensor(y_data, requires_grad=False, name="y")
+    X3, T3 = Tensor(x_data, requires_grad=False, name="X"), Tensor(t_data, requires_grad=False, name="T")
 
     def loss(W1, b1, W2, b2, W3, b3):
         Z2 = ((X3 @ W1 + b1).relu() @ W2 + b2).relu()
-        return ((Z2 @ W3 + b3 - y3) ** 2).sum() / (2 * len(X3))
+        return ((Z2 @ W3 + b3 - T3) ** 2).sum() / (2 * len(X3))
 
-    return x_data, y_data, reg, loss
+    return x_data, t_data, reg, loss
 
 
 def test_three_layer_network_gradients_and_its_22_node_graph_on_four_bands():
-    x_data, y_data, reg, loss = three_layer()
+    x_data, t_data, reg, loss = three_layer()
     mse = MSELoss()
-    mse.forward(reg.forward(x_data), y_data)
+    mse.forward(reg.forward(x_data), t_data)
     reg.backward(mse.backward())
     Z2 = Sequential(*reg.layers[:4]).forward(x_data)
-    dU3 = (reg.forward(x_data) - y_data) / len(x_data)
+    dU3 = (reg.forward(x_data) - t_data) / len(x_data)
     assert companion.relative_error(Z2.T @ dU3, reg[4].grad_W) < 1e-12
     params = [Tensor(p.copy()) for p, _ in reg.parameters()]
     L = loss(*params)
@@ -139,12 +139,12 @@ def test_three_layer_network_gradients_and_its_22_node_graph_on_four_bands():
 
 
 def test_training_both_ways_gives_the_same_numbers_and_zero_grad_matters():
-    x_data, y_data, reg, loss = three_layer()
+    x_data, t_data, reg, loss = three_layer()
     start = [p.copy() for p, _ in reg.parameters()]
     mse = MSELoss()
     history = []
     for _ in range(300):
-        history.append(mse.forward(reg.forward(x_data), y_data))
+        history.append(mse.forward(reg.forward(x_data), t_data))
         reg.backward(mse.backward())
         for param, grad in reg.parameters():
             param -= 0.1 * grad

@@ -52,6 +52,13 @@ def errors_against_numerical(X, y, params, grads):
     return companion.gradient_errors(lambda **p: loss(X, y, **p), params, grads)
 
 
+def test_initialisations_have_the_variances_the_chapter_states():
+    he = companion.init.he_normal(400, 300, rng=0)
+    xavier = companion.init.xavier_normal(400, 300, rng=0)
+    assert he.var() == pytest.approx(2 / 400, rel=0.02)
+    assert xavier.var() == pytest.approx(2 / (400 + 300), rel=0.02)
+
+
 def test_data_and_initial_loss():
     X, y = data()
     assert X.shape == y.shape == (50, 1)
@@ -162,6 +169,20 @@ def test_seed_survey_and_learning_rate_conventions():
     assert [f"{f:.4f}" for f in finals] == ["0.0521", "0.0019", "0.0012", "0.0522", "0.0021", "0.0015", "0.0023",
                                             "0.0021", "0.0522", "0.0023"]
     assert sum(abs(f - constant) < 1e-3 for f in finals) == 3
+    # two ways to get stuck: seeds 3 and 8 have no active unit in layer 2; seed 0 keeps one unit per layer,
+    # active on every sample, so the network is affine in x and the best line through x**2 is nearly flat
+    for seed, some, every in [(0, [1, 1], [1, 1]), (3, [2, 0], [0, 0]), (8, [2, 0], [0, 0])]:
+        net = make_network(seed)
+        train(net, X, y, steps=1000)
+        Z1 = net[1].forward(net[0].forward(X))
+        Z2 = net[3].forward(net[2].forward(Z1))
+        assert [int((Z > 0).any(axis=0).sum()) for Z in (Z1, Z2)] == some
+        assert [int((Z > 0).all(axis=0).sum()) for Z in (Z1, Z2)] == every
+    design = np.hstack([X, np.ones_like(X)])
+    line = np.linalg.lstsq(design, y, rcond=None)[0]
+    affine = np.sum((design @ line - y) ** 2) / (2 * len(X))
+    assert (f"{line[0, 0]:.2f}", f"{affine:.4f}", f"{constant:.4f}") == ("-0.02", "0.0521", "0.0522")
+    assert f"{finals[0]:.4f}" == f"{affine:.4f}"  # seed 0 ends at the best affine fit
     net_a, net_b = make_network(seed=2), make_network(seed=2)
     _, final_a = train(net_a, X, y, steps=100)
     _, final_b = train(net_b, X, y, steps=100, lr=0.2 / 50, scale=50)

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from companion import SGD, AdaGrad, Adam, Linear, Momentum, ReLU, RMSProp, Sequential, evaluate, fit, load_digits
+from companion import (SGD, AdaGrad, Adam, Linear, Momentum, ReLU, RMSProp, Sequential, SoftmaxCrossEntropy, evaluate,
+                       fit, load_digits)
 from companion.optim import Optimizer
 
 
@@ -54,16 +55,34 @@ def test_five_paths_end_where_the_chapter_says():
     assert all(f < 0.11 for f in ends.values())
 
 
-def test_tuned_optimizers_on_digits():
+def train_digits(opt_factory):
     (x_train, t_train), (x_test, t_test) = load_digits()
+    model = Sequential(Linear(64, 100, rng=0), ReLU(), Linear(100, 10, rng=1))
+    history = fit(model, x_train, t_train, optimizer=opt_factory(model.parameters()), epochs=10, batch_size=32,
+                  rng=0, progress=False)
+    return history["loss"][-1], evaluate(model, x_test, t_test)[1]
 
-    def train(opt_factory):
-        model = Sequential(Linear(64, 100, rng=0), ReLU(), Linear(100, 10, rng=1))
-        history = fit(model, x_train, t_train, optimizer=opt_factory(model.parameters()), epochs=10, batch_size=32,
-                      rng=0, progress=False)
-        return history["loss"][-1], evaluate(model, x_test, t_test)[1]
 
-    tuned = [train(lambda p: SGD(p, lr=1.0)), train(lambda p: Momentum(p, lr=0.1)), train(lambda p: AdaGrad(p, lr=0.1)),
+GRIDS = {SGD: [0.03, 0.1, 0.3, 1, 3], Momentum: [0.01, 0.03, 0.1, 0.3], AdaGrad: [0.01, 0.03, 0.1, 0.3, 1],
+         RMSProp: [0.0003, 0.001, 0.003, 0.01, 0.03], Adam: [0.001, 0.003, 0.01, 0.03]}
+CHOSEN = {SGD: 1, Momentum: 0.1, AdaGrad: 0.3, RMSProp: 0.01, Adam: 0.01}
+
+
+def test_every_chosen_learning_rate_is_an_interior_optimum_of_its_grid():
+    for optimizer, rates in GRIDS.items():
+        assert all(b / a == pytest.approx(10 ** 0.5, rel=0.11) for a, b in zip(rates, rates[1:]))  # "about 3 apart"
+        final = [train_digits(lambda p: optimizer(p, lr=lr))[0] for lr in rates]
+        best = int(np.argmin(final))
+        assert rates[best] == CHOSEN[optimizer], (optimizer.__name__, final)
+        assert 0 < best < len(rates) - 1, f"{optimizer.__name__}: the best rate is at the edge of its grid"
+    assert f"{train_digits(lambda p: AdaGrad(p, lr=0.3))[0]:.3f}" == "0.026"   # beats the old choice 0.1 ...
+    assert f"{train_digits(lambda p: AdaGrad(p, lr=0.1))[0]:.3f}" == "0.027"   # ... and 1 does worse
+    assert f"{train_digits(lambda p: AdaGrad(p, lr=1.0))[0]:.3f}" == "0.059"
+
+
+def test_tuned_optimizers_on_digits():
+    train = train_digits
+    tuned = [train(lambda p: SGD(p, lr=1.0)), train(lambda p: Momentum(p, lr=0.1)), train(lambda p: AdaGrad(p, lr=0.3)),
              train(lambda p: RMSProp(p, lr=0.01)), train(lambda p: Adam(p, lr=0.01))]
     losses = [loss for loss, _ in tuned]
     accuracies = [acc for _, acc in tuned]
@@ -94,4 +113,16 @@ def test_exercises():
     history = fit(model, x_train, t_train, optimizer=SGD(model.parameters(), lr=10.0), epochs=5, batch_size=32, rng=0,
                   progress=False)
     assert history["loss"][0] > 5 and np.log(10) < history["loss"][-1] < np.log(10) + 0.3
+    assert f"{history['loss'][-1]:.2f}" == "2.49"  # "settles near 2.49"
     assert not (model[1].forward(model[0].forward(x_train)) > 0).any()  # every hidden unit dead
+    frequencies = np.bincount(t_train) / len(t_train)
+    assert f"{-np.sum(frequencies * np.log(frequencies)):.4f}" == "2.3025"  # the best constant prediction
+    loss_fn, changes = SoftmaxCrossEntropy(), []
+    opt = SGD(model.parameters(), lr=10.0)  # plain SGD keeps no state: a new one continues the same run
+    for start in range(0, 320, 32):
+        before = model[2].b.copy()
+        loss_fn.forward(model.forward(x_train[start:start + 32]), t_train[start:start + 32])
+        model.backward(loss_fn.backward())
+        opt.step()
+        changes.append(np.abs(model[2].b - before).mean())
+    assert f"{np.mean(changes):.2f}" == "0.68"  # "about 0.7 per entry"

@@ -66,6 +66,11 @@ def test_huge_logits_and_accuracy():
     with np.errstate(over="raise", invalid="raise", divide="raise"):
         value = loss.forward(np.array([[1e4, -1e4, 0.0], [-1e4, 1e4, 1e4]]), [1, 0])
     assert round(value / 1e4) == 2 and value == pytest.approx(2e4 + np.log(2) / 2)
+    assert f"{value:.4f}" == "20000.3466"
+    # each sample is 2e4 off: the first's loss is 2e4, the second's 2e4 + log 2 (two classes share the top logit)
+    per_sample = [companion.SoftmaxCrossEntropy().forward(np.array([row]), [label])
+                  for row, label in [([1e4, -1e4, 0.0], 1), ([-1e4, 1e4, 1e4], 0)]]
+    assert per_sample == [pytest.approx(2e4), pytest.approx(2e4 + np.log(2))]
     Z = np.random.default_rng(0).normal(size=(4, 3))
     assert accuracy(Z, [0, 2, 1, 2]) == 0.5
 
