@@ -182,9 +182,9 @@ FIND_BAD_FORMULAS = r"""(elements) => {
 }"""
 
 
-@pytest.mark.parametrize("page_name", PAGES)
-def test_no_formula_shows_a_backslash_or_a_tex_error(visits, page_name):
-    v = visits(page_name)
+@pytest.mark.parametrize("lang, page_name", EDITION_PAGES)
+def test_no_formula_shows_a_backslash_or_a_tex_error(visits, lang, page_name):
+    v = visits(lang, page_name)
     if not v.page.locator("script[src*='mathjax']").count():
         return  # no formulas on this page
     assert v.mathjax_error is None, v.mathjax_error
@@ -214,10 +214,10 @@ def test_the_formula_check_catches_a_literal_backslash_and_a_tex_error(browser):
         v.close()
 
 
-@pytest.mark.parametrize("page_name", PAGES)
-def test_displayed_formulas_fit_the_text_column(visits, page_name):
+@pytest.mark.parametrize("lang, page_name", EDITION_PAGES)
+def test_displayed_formulas_fit_the_text_column(visits, lang, page_name):
     """A display wider than the column is cut off at its right edge (or runs under its equation number)."""
-    v = visits(page_name)
+    v = visits(lang, page_name)
     if not v.page.locator("script[src*='mathjax']").count():
         return
     wide = v.page.evaluate("""() => Array.from(MathJax.startup.document.math).filter(item => item.display).map(item => {
