@@ -50,11 +50,48 @@ def po_path(lang, domain):
 
 
 def read(path):
-    """A .po/.pot file as a babel Catalog (an empty one when the file does not exist)."""
+    """A .po/.pot file as a babel Catalog (an empty one when the file does not exist).
+
+    Babel writes a fuzzy message's previous English (``#| msgid``) but does not read it back;
+    here it is read, so that an update keeps it and ``status`` can show it.
+    """
     from babel.messages.catalog import Catalog
     from sphinx_intl.catalog import load_po
 
-    return load_po(str(path)) if Path(path).exists() else Catalog()
+    if not Path(path).exists():
+        return Catalog()
+    catalog = load_po(str(path))
+    for msgid, previous in previous_ids(path).items():
+        message = catalog.get(msgid)
+        if message is not None and message.fuzzy:
+            message.previous_id = [previous]
+    return catalog
+
+
+def previous_ids(path):
+    """msgid -> the previous msgid of each ``#| msgid`` comment in a .po file."""
+    from babel.messages.pofile import unescape
+
+    found, comment, lines = {}, [], Path(path).read_text(encoding="utf-8").splitlines()
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if line.startswith("#| "):
+            comment.append(line[3:])
+        elif line.startswith("msgid ") and comment:
+            text = " ".join(comment)  # babel wraps the comment like prose, at spaces
+            current = [line[6:]]
+            while i + 1 < len(lines) and lines[i + 1].startswith('"'):
+                i += 1
+                current.append(lines[i])
+            if text.startswith("msgid "):
+                previous = "".join(unescape(q) for q in re.findall(r'"(?:[^"\\]|\\.)*"', text[6:]))
+                found["".join(unescape(q) for q in current)] = previous
+            comment = []
+        elif not line.startswith("#"):
+            comment = []
+        i += 1
+    return found
 
 
 def entries(catalog):
