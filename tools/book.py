@@ -92,6 +92,7 @@ def overrides(lang, builder="html"):
             "translated_edition_dir": str(BUILD / lang),
             "translated_edition_figures": str(FIGURES),
             "translated_edition_figure_po": str(LOCALES / lang / "LC_MESSAGES" / "figures.po"),
+            "translated_edition_english_outputs": str(BUILD / "jupyter_execute"),
         })
     return values
 

@@ -313,8 +313,9 @@ def test_code_cells_have_copy_buttons(visits, lang, page_name):
 
 @pytest.mark.parametrize("lang, query, expected", [
     ("en", "backpropagation", "book/chain_rule.html"),
-    ("ja", "連鎖律", "book/chain_rule.html"),          # Sphinx's Japanese search splits words itself
-    ("ja", "中心差分", "book/gradient_checking.html"),
+    ("ja", "連鎖律", "book/chain_rule.html"),
+    ("ja", "中心差分", "book/gradient_checking.html"),   # one query word, two indexed words (中心 差分)
+    ("ja", "計算グラフの逆伝播", "book/computational_graphs.html"),
 ])
 def test_search_works_offline(browser, lang, query, expected):
     v = Visit(browser, "search", lang).ready()
@@ -324,6 +325,25 @@ def test_search_works_offline(browser, lang, query, expected):
         links = v.page.eval_on_selector_all("#search-results li a", "els => els.map(a => a.href)")
         assert any(link.split("?")[0].endswith(expected) for link in links), links
         assert v.blocked == [] and v.console_errors == []
+    finally:
+        v.close()
+
+
+def test_japanese_queries_are_split_like_the_index(browser):
+    """The Japanese edition splits a query with the TinySegmenter model Sphinx indexed the pages with."""
+    from sphinx.search.ja import DefaultSplitter
+
+    def indexed(word):  # the words Sphinx's index keeps (IndexBuilder's filter, SearchJapanese.word_filter)
+        return len(word) > 1 and not (len(word) < 3 and 12353 < ord(word[0]) < 12436)
+
+    samples = ["中心差分", "前進差分と中心差分", "誤差逆伝播法を基礎から学ぶ", "数値勾配を確かめる",
+               "ミニバッチの行列勾配", "companion の check_layer で勾配確認", "学習率 η と損失関数"]
+    v = Visit(browser, "search", "ja").ready()
+    try:
+        split = DefaultSplitter({}).split
+        for text in samples:
+            expected = [w for part in text.split() for w in split(part) if indexed(w)]
+            assert v.page.evaluate("(q) => splitQuery(q)", text) == expected, text
     finally:
         v.close()
 
