@@ -1,6 +1,8 @@
 """Sphinx extension of a translated edition; ``tools/book.py`` adds it when it builds one,
 and to the gettext build that extracts the catalogs.
 
+- The glossary keeps the English alphabetical order (its headwords read 「誤差逆伝播法（backpropagation）」):
+  Sphinx would re-sort a translated glossary by code point, which orders kanji meaninglessly.
 - The captions of the table of contents' parts are translated through the root page's
   catalog: sphinx-external-toc inserts them after Sphinx's own translation step has run.
 - Each captured figure of a page is drawn again with its labels translated through
@@ -66,6 +68,16 @@ class TranslateTocCaptions(SphinxTransform):
                 translated = catalog.gettext(caption)
                 toctree["caption"] = translated
                 toctree["translated"] = translated != caption
+
+
+class KeepTheGlossaryOrder(SphinxTransform):
+    """Before Sphinx's GlossarySorter (500): the source's order, which is the English alphabetical one."""
+
+    default_priority = 490
+
+    def apply(self, **kwargs):
+        for glossary in self.document.findall(addnodes.glossary):
+            glossary["sorted"] = False
 
 
 class RecordUntranslated(SphinxTransform):
@@ -260,6 +272,7 @@ def setup(app):
         app.add_search_language(japanese_search())
     app.connect("env-updated", english_notebooks)
     app.add_transform(TranslateTocCaptions)
+    app.add_transform(KeepTheGlossaryOrder)
     app.add_transform(RecordUntranslated)
     app.connect("builder-inited", prepare)
     app.connect("env-purge-doc", purge)

@@ -117,3 +117,13 @@ def i18n_hash(png):
     import hashlib
 
     return hashlib.sha256(png).hexdigest()
+
+
+def test_the_glossary_keeps_the_english_order():
+    """Headwords 「誤差逆伝播法（backpropagation）」 stay in English alphabetical order, as the page says."""
+    def term_ids(path):
+        soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        return [dt.get("id") for dt in soup.select("dl.glossary dt")]
+
+    english = term_ids(book.html_dir("en") / "book/glossary.html")
+    assert english and term_ids(book.html_dir(LANG) / "book/glossary.html") == english
