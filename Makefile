@@ -13,7 +13,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml tools/ipython_kernel_config.py | cksum | cut -d' ' -f1)
-BOOK   := $(BIN)/python tools/book.py -j auto   # pages read, and chapters executed, one process per core
+# tools/book.py reads pages, and so executes chapters, in one process per core (-j auto).
+BOOK   := $(BIN)/python tools/book.py -j auto
 
 # Reproducible round-off. numpy's AVX-512 kernels and OpenBLAS's per-CPU kernels add numbers in a
 # different order than their AVX2 versions, so a printed round-off error can read 7e-17 on one x86
@@ -60,7 +61,7 @@ strict-book: $(STAMP)
 
 # The Japanese edition as strict-book built it: every page of _toc.yml translated (pages still
 # listed in tests/editions/test_edition.py's NOT_YET_TRANSLATED are expected to fail), code and
-# outputs identical to the English edition, translations keeping their markup.
+# outputs identical to the English edition. (That translations keep their markup: make unit, i18n-check.)
 translations: $(STAMP)
 	$(BIN)/python -m pytest tests/editions
 

@@ -97,7 +97,7 @@ def overrides(lang, builder="html"):
     return values
 
 
-def build(lang="en", *, strict=False, builder="html", jobs=1):
+def build(lang="en", *, strict=False, builder="html", jobs=1, quiet=False):
     """Build one edition (or the catalogs, builder="gettext"); return Sphinx's status (0: success)."""
     from jupyter_book.sphinx import build_sphinx
 
@@ -118,7 +118,7 @@ def build(lang="en", *, strict=False, builder="html", jobs=1):
     result = build_sphinx(
         ROOT, outdir, noconfig=True, path_config=str(ROOT / "_config.yml"),
         confoverrides=overrides(lang, builder), doctreedir=doctrees, builder=builder,
-        freshenv=True, force_all=True, warningiserror=strict, keep_going=strict, jobs=jobs,
+        freshenv=True, force_all=True, warningiserror=strict, keep_going=strict, jobs=jobs, quiet=quiet,
     )
     status = 1 if isinstance(result, Exception) else result
     if status == 0 and builder == "html" and lang != "en":

@@ -109,7 +109,7 @@ def is_done(message):
 
 def extract():
     """Write _build/gettext/pot/: one .pot per page, and figures.pot (tools/translated_edition.py)."""
-    if book.build("en", builder="gettext"):
+    if book.build("en", builder="gettext", quiet=True):  # Sphinx's warnings still show
         raise SystemExit("extracting the messages failed (see the Sphinx output above)")
 
 
