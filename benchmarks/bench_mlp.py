@@ -55,8 +55,9 @@ def make_model(sizes):
     return companion.Sequential(*layers[:-1])
 
 
-def companion_epoch(sizes, x, t, batch):
-    model = make_model(sizes)
+def companion_epoch(sizes, x, t, batch, make=make_model):
+    """companion's fit on ``make(sizes)`` (bench_deep passes its BatchNorm + Dropout model)."""
+    model = make(sizes)
     opt = SGD(model.parameters(), lr=LR)
     rng = np.random.default_rng(0)  # one generator: every epoch draws a new order, as in the floor
     def epoch():  # blas_threads=None: main() already runs everyone on one BLAS thread
@@ -145,14 +146,17 @@ def numpy_epoch(sizes, x, t, batch, input_grad=False):
     return epoch
 
 
-def torch_epoch(sizes, x, t, batch):
+def torch_epoch(sizes, x, t, batch, hidden=None):
+    """torch.nn on the CPU; ``hidden(torch, d)`` lists the modules after each hidden Linear (default: a ReLU)."""
     import torch
 
     torch.set_num_threads(1)
+    torch.manual_seed(0)
+    hidden = hidden or (lambda torch, d: [torch.nn.ReLU()])
     layers = []
-    for d_in, d_out in zip(sizes[:-1], sizes[1:]):
-        layers += [torch.nn.Linear(d_in, d_out, dtype=torch.float64), torch.nn.ReLU()]
-    model = torch.nn.Sequential(*layers[:-1])
+    for d_in, d_out in zip(sizes[:-2], sizes[1:-1]):
+        layers += [torch.nn.Linear(d_in, d_out, dtype=torch.float64), *hidden(torch, d_out)]
+    model = torch.nn.Sequential(*layers, torch.nn.Linear(sizes[-2], sizes[-1], dtype=torch.float64)).train()
     opt = torch.optim.SGD(model.parameters(), lr=LR)
     loss_fn = torch.nn.CrossEntropyLoss()
     xt, tt = torch.from_numpy(x), torch.from_numpy(t)

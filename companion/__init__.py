@@ -2,39 +2,48 @@
 
 One module per idea, in the order the book introduces them:
 
-==============  ============================================  =====================================
-module          what it holds                                 chapter
-==============  ============================================  =====================================
-``functions``   one-input nodes: Plus1, Square, Exp, Log,     The chain rule; Local derivative rules;
-                Reciprocal, Power, ReLU, Sigmoid, Tanh, ...   A two-layer network, edge by edge
-``layers``      two-input nodes (MulLayer, AddLayer, ...),    Computational graphs;
-                Linear, Sequential                            Matrix gradients for a minibatch
-``viz``         Graph, draw_graph, trace, to_mermaid:         Computational graphs;
-                graph figures (of Tensors too)                Automatic differentiation
-``gradcheck``   numerical_gradient, gradient_check,           Local derivative rules;
-                layer_gradient_errors, gradient_errors,       Checking gradients numerically;
-                step_size_errors,                             Automatic differentiation
-                numerical_parameter_gradient,
-                tensor_gradient_errors
-``init``        he_normal, xavier_normal                      Matrix gradients for a minibatch
-``losses``      MSELoss;                                      Matrix gradients for a minibatch;
-                softmax, log_softmax, SoftmaxCrossEntropy     Softmax and cross-entropy
-``metrics``     accuracy, confusion_matrix                    Softmax and cross-entropy;
-                                                              Training a digit classifier
-``optim``       SGD, Momentum, AdaGrad, RMSProp, Adam         Optimizers
-``datasets``    load_digits, load_mnist, download_mnist,      Training a digit classifier
-                read_idx, split
-``training``    fit, evaluate                                 Training a digit classifier
-``plots``       plot_history, plot_confusion_matrix,          Optimizers;
-                plot_digits                                   Training a digit classifier
-``checks``      check_layer, check_gradient, check_answer:    Preface ("Using companion");
-                homework checkers that print a verdict        every chapter's exercises
-``answers``     the registered answers of the exercises       every chapter's exercises
-``autodiff``    Tensor: reverse-mode automatic                Automatic differentiation
-                differentiation
-``normalization`` BatchNorm, LayerNorm (train/eval)           Normalisation
-``regularization`` Dropout (train/eval)                       Regularisation
-==============  ============================================  =====================================
+==================  ============================================  =====================================
+module              what it holds                                 chapter
+==================  ============================================  =====================================
+``functions``       one-input nodes: Plus1, Square, Exp, Log,     The chain rule; Local derivative rules;
+                    Reciprocal, Power, ReLU, Sigmoid, Tanh, ...   A two-layer network, edge by edge
+``layers``          two-input nodes (MulLayer, AddLayer, ...),    Computational graphs;
+                    Linear, Sequential;                           Matrix gradients for a minibatch;
+                    mlp (deep networks)                           Initialisation and the depth problem
+``viz``             Graph, draw_graph, trace, to_mermaid:         Computational graphs;
+                    graph figures (of Tensors too)                Automatic differentiation
+``gradcheck``       numerical_gradient, gradient_check,           Local derivative rules;
+                    layer_gradient_errors, gradient_errors,       Checking gradients numerically;
+                    step_size_errors,                             Automatic differentiation
+                    numerical_parameter_gradient,
+                    tensor_gradient_errors;                       Backward as vector-Jacobian products
+                    numerical_jacobian
+``init``            he_normal, xavier_normal;                     Matrix gradients for a minibatch;
+                    standard_normal                               Initialisation and the depth problem
+``losses``          MSELoss;                                      Matrix gradients for a minibatch;
+                    softmax, log_softmax, SoftmaxCrossEntropy     Softmax and cross-entropy
+``metrics``         accuracy, confusion_matrix                    Softmax and cross-entropy;
+                                                                  Training a digit classifier
+``optim``           SGD, Momentum, AdaGrad, RMSProp, Adam;        Optimizers;
+                    weight_decay, AdamW, clip_grad_norm           Regularisation; Initialisation ...
+``datasets``        load_digits, load_mnist, download_mnist,      Training a digit classifier
+                    read_idx, split
+``training``        fit, evaluate                                 Training a digit classifier
+``plots``           plot_history, plot_confusion_matrix,          Optimizers;
+                    plot_digits;                                  Training a digit classifier;
+                    plot_activation_histograms,                   Initialisation and the depth problem
+                    plot_gradient_norms, plot_layer_statistics,
+                    plot_runs
+``checks``          check_layer, check_gradient, check_answer:    Preface ("Using companion");
+                    homework checkers that print a verdict        every chapter's exercises
+``answers``         the registered answers of the exercises       every chapter's exercises
+``autodiff``        Tensor: reverse-mode automatic                Automatic differentiation
+                    differentiation
+``diagnostics``     layer_statistics: activations and gradient    Initialisation and the depth problem;
+                    norms of every layer                          Normalisation
+``normalization``   BatchNorm, LayerNorm (train/eval)             Normalisation
+``regularization``  Dropout (train/eval)                          Regularisation
+==================  ============================================  =====================================
 
 Conventions: float64 everywhere; a minibatch is row-major, shape ``(n, features)``;
 ``forward`` caches what ``backward(dout)`` needs; bad input raises ``TypeError``
@@ -46,18 +55,21 @@ from .autodiff import Tensor
 from .checks import CheckResult, check_answer, check_gradient, check_layer, register_answer
 from .functions import Exp, Function, Identity, Log, Plus1, Power, Reciprocal, ReLU, Sigmoid, Square, Tanh
 from .gradcheck import (gradient_check, gradient_errors, layer_gradient_errors, numerical_gradient,
-                        numerical_parameter_gradient, relative_error, step_size_errors, tensor_gradient_errors)
-from .init import he_normal, xavier_normal
-from .layers import AddLayer, DivLayer, Linear, MulLayer, Sequential, SubLayer
+                        numerical_jacobian, numerical_parameter_gradient, relative_error, step_size_errors,
+                        tensor_gradient_errors)
+from .init import he_normal, standard_normal, xavier_normal
+from .layers import AddLayer, DivLayer, Linear, MulLayer, Sequential, SubLayer, mlp
 from .losses import MSELoss, SoftmaxCrossEntropy, log_softmax, softmax
 from .metrics import accuracy, confusion_matrix
-from .optim import SGD, AdaGrad, Adam, Momentum, Optimizer, RMSProp
+from .optim import SGD, AdaGrad, Adam, AdamW, Momentum, Optimizer, RMSProp, clip_grad_norm
 from .datasets import download_mnist, load_digits, load_mnist, read_idx
 from .training import evaluate, fit
-from .plots import plot_confusion_matrix, plot_digits, plot_history
+from .plots import (plot_activation_histograms, plot_confusion_matrix, plot_digits, plot_gradient_norms, plot_history,
+                    plot_layer_statistics, plot_runs)
 from .viz import Graph, draw_graph, to_mermaid, trace
 from .normalization import BatchNorm, LayerNorm
 from .regularization import Dropout
+from .diagnostics import layer_statistics
 from . import answers  # noqa: F401  (registers every exercise's answer for check_answer)
 
 __version__ = "0.1.0"
@@ -74,5 +86,6 @@ __all__ = [
     "confusion_matrix", "download_mnist", "evaluate", "fit", "load_digits", "load_mnist", "log_softmax",
     "plot_confusion_matrix", "plot_digits", "plot_history", "read_idx", "softmax",
     # deep networks (part V)
-    "BatchNorm", "Dropout", "LayerNorm",
+    "AdamW", "BatchNorm", "Dropout", "LayerNorm", "clip_grad_norm", "layer_statistics", "mlp", "numerical_jacobian",
+    "plot_activation_histograms", "plot_gradient_norms", "plot_layer_statistics", "plot_runs", "standard_normal",
 ]

@@ -13,8 +13,10 @@ import numpy as np
 from .autodiff import Tensor
 from .checks import register_answer
 from .functions import Plus1, Power, ReLU, Square, Tanh
-from .gradcheck import numerical_gradient
+from .gradcheck import numerical_gradient, numerical_jacobian
 from .layers import AddLayer, MulLayer, SubLayer
+from .normalization import BatchNorm
+from .optim import SGD
 
 # --- Parts I-IV: Derivatives on graphs, Networks in matrix form, Learning, Automation -------------
 
@@ -91,6 +93,102 @@ register_answer("ex-autodiff-shares", "autodiff", names=("df/dx", "df/dy"), comp
                 hint="x feeds both the addition and the multiplication: add the two paths' shares")
 
 # --- Part V: Deep networks ------------------------------------------------------------------------
+
+def _vjp_count(n=32, d_in=64, d_out=10):  # the Jacobian dU/dW of U = X W, counted on a numerical one
+    rng = np.random.default_rng(0)
+    X, W = rng.normal(size=(n, d_in)), rng.normal(size=(d_in, d_out))
+    J = numerical_jacobian(lambda v: X @ v, W)
+    return J.size, np.count_nonzero(np.abs(J) > 1e-9)
+
+
+def _vjp_tie():  # max(x, x) at x = 1: a gate that sends dout to both tied inputs, and Tensor.maximum
+    x = Tensor(1.0)
+    x.maximum(x).backward()
+    both = np.sum([1.0 >= 1.0, 1.0 >= 1.0])  # the buggy gate's two shares
+    return float(both), float(x.grad)
+
+
+def _init_factor(width=64):
+    """Per ReLU layer, Var(u) is multiplied by d Var(w) / 2: for N(0, 1), Xavier (2 / (d + d)) and He (2 / d)."""
+    return tuple(width * var_w / 2 for var_w in (1.0, 2 / (width + width), 2 / width))
+
+
+def _init_leaky(slope=0.1, fan_in=64):  # E[z^2] = (1 + a^2) / 2 Var(u): Var(w) = 2 / ((1 + a^2) d)
+    return (np.sqrt(2 / ((1 + slope ** 2) * fan_in)),)
+
+
+def _norm_pair():  # BatchNorm of the batch (1, 3), one feature, with dout = (1, 0)
+    layer = BatchNorm(1)
+    y = layer.forward(np.array([[1.0], [3.0]]))
+    dx = layer.backward(np.array([[1.0], [0.0]]))
+    return y[0, 0], dx[0, 0]
+
+
+def _batchnorm_reference(x, eps=1e-5):  # training-mode BatchNorm with gamma = 1, beta = 0
+    return (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + eps)
+
+
+def _reg_decay(lr=0.1, lam=0.01):  # a weight with zero loss gradient under SGD with weight decay
+    param, zero = np.array([1.0]), np.zeros(1)
+    opt = SGD([(param, zero)], lr=lr, weight_decay=lam)
+    opt.step()
+    per_step = float(param[0])
+    for _ in range(99):
+        opt.step()
+    return per_step, float(param[0])
+
+
+DROPOUT_RATE = 0.5
+
+
+def _verify_dropout(make, rate=DROPOUT_RATE):
+    """Inverted dropout's behaviour: kept entries scaled by 1/(1 - rate), about rate dropped, new masks, eval identity."""
+    x = np.random.default_rng(5).normal(size=(200, 50))
+    layer = make()
+    missing = [m for m in ("train", "eval") if not callable(getattr(layer, m, None))]
+    if missing:
+        return [f"the layer has no {missing[0]}() method",
+                "hint: give it train() and eval() methods that set self.training to True and False"]
+    layer.train()
+    out = np.asarray(layer.forward(x.copy()), dtype=np.float64)
+    kept = out != 0
+    if not np.allclose(out[kept], x[kept] / (1 - rate), rtol=1e-12):
+        i = np.argwhere(kept & ~np.isclose(out, x / (1 - rate), rtol=1e-12))[0]
+        return [f"in training mode, a kept entry must be x / (1 - rate): at {tuple(int(k) for k in i)} "
+                f"x = {x[tuple(i)]:.6g} gave {out[tuple(i)]:.6g}, expected {x[tuple(i)] / (1 - rate):.6g}"]
+    dropped = 1 - kept.mean()
+    if abs(dropped - rate) > 4 * np.sqrt(rate * (1 - rate) / x.size):
+        return [f"in training mode, {dropped:.1%} of the entries were dropped; with rate {rate} expected about "
+                f"{rate:.0%}"]
+    if np.array_equal(np.asarray(layer.forward(x.copy())), out):
+        return ["two training-mode forward passes dropped the same entries: each forward must draw a new mask"]
+    layer.eval()
+    if not np.allclose(np.asarray(layer.forward(x.copy()), dtype=np.float64), x, rtol=0, atol=0):
+        return ["in evaluation mode the layer must return its input unchanged (no mask, no scaling)"]
+    return []
+
+
+register_answer("ex-vjp-count", "vector_jacobian", names=("entries", "nonzero"), compute=_vjp_count,
+                hint="U has n * d_out entries and W has d_in * d_out; U_ij depends on column j of W only")
+register_answer("ex-vjp-tie", "vector_jacobian", names=("buggy", "right"), compute=_vjp_tie,
+                hint="at a tie both comparisons are true; x feeds both inputs, so its two shares add up")
+register_answer("ex-init-factor", "initialisation", names=("normal", "xavier", "he"), compute=_init_factor,
+                hint="a ReLU halves the mean square of its input: the factor is d * Var(w) / 2 with d = 64")
+register_answer("ex-init-leaky", "initialisation", names=("std",), compute=_init_leaky,
+                hint="E[z^2] has a part from u > 0 and a part from u <= 0, each half of the mass; std = sqrt(Var(w))")
+
+register_answer("ex-norm-pair", "normalisation", names=("A1", "dU1"), compute=_norm_pair,
+                hint="with two samples the centred values are -1 and 1 and v = 1; put them into the compact formula")
+register_answer("ex-norm-batchnorm", "normalisation", reference=_batchnorm_reference, args=(4,),
+                input_shapes=((3, 4), (8, 4), (5, 4)),
+                hint="normalise with the batch's mean and its variance divided by n, eps = 1e-5; the backward is "
+                     "s / n * (n * dx_hat - sum(dx_hat) - x_hat * sum(dx_hat * x_hat)), sums over the batch")
+
+register_answer("ex-reg-decay", "regularisation", names=("per_step", "after_100"), compute=_reg_decay,
+                hint="each step multiplies the weight by 1 - lr * lambda; after 100 steps, by that factor to the 100th")
+register_answer("ex-reg-dropout", "regularisation", verify=_verify_dropout, args=(DROPOUT_RATE,),
+                hint="keep each entry with probability 1 - rate and scale it by 1 / (1 - rate); store that mask "
+                     "and multiply dout by it; in evaluation mode return x unchanged")
 
 
 # --- Part VI: Convolution -------------------------------------------------------------------------

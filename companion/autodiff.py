@@ -40,6 +40,9 @@ derivative rules" (``out`` is the operation's result)::
     (new)         x.reshape(shape)    dout.reshape(x.shape)
     (new)         x.T, x.transpose()  dout transposed back
     (new)         x[index]            dout scattered into zeros of x's shape
+    max gate      x.maximum(y)        dout where x >= y, dout where x < y (ties: to x)
+    (new)         x.var(axis)         dout * 2 * (x - x.mean(axis)) / count
+    (new)         x.sqrt()            dout / (2 * out)
 
 Broadcasting: the elementwise operations follow numpy's rules, so a bias of
 shape ``(k,)`` adds to every row of an ``(n, k)`` tensor. ``local_backward``
@@ -426,6 +429,61 @@ class Tensor:
         return _result(np.array(out, dtype=np.float64), (self,), "[ ]", local_backward)
 
     # --------------------------------------------- Part V (Deep networks) operations
+
+    def maximum(self, other):
+        """The larger of two tensors, entry by entry (numpy broadcasting): the two-input max gate.
+
+        Only the larger input influenced the result, so it receives ``dout``
+        and the other input 0: the gate routes the gradient to the winner.
+        Ties go to ``self``, the first input (as ``max`` sends them to the
+        first entry); any split of ``dout`` between tied inputs is an equally
+        valid subgradient. ``x.maximum(0.0)`` is ReLU.
+        """
+        other = _lift(other)
+        x, y = self.data, other.data
+        out = _broadcast(np.maximum, x, y, "maximum")
+        first_wins = x >= y
+
+        def local_backward(dout):     # z = max(x, y): dz/dx = 1 where x wins, dz/dy = 1 where y wins
+            return dout * first_wins, dout * ~first_wins
+
+        return _result(out, (self, other), "max", local_backward)
+
+    def var(self, axis=None, keepdims=False):
+        """Variance over ``axis``: the mean squared deviation from the mean (divided by the count, like ``np.var``).
+
+        Its backward is ``dout * 2 * (x - mean) / count``. The mean also
+        depends on every entry, but that path adds nothing: the deviations
+        sum to zero.
+        """
+        x = self.data
+        axes = _axes(axis, x.ndim, "var")
+        count = x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
+        if count == 0:
+            raise ValueError(f"Tensor.var: no entries (shape {x.shape}, axis {axis}); the variance is undefined")
+        centred = x - x.mean(axis=axes, keepdims=True)
+        kept = _kept_shape(x.shape, axes)
+
+        def local_backward(dout):     # d var / d x_i = 2 (x_i - mean) / count
+            return (dout.reshape(kept) * (2.0 / count) * centred,)
+
+        return _result(np.mean(centred * centred, axis=axes, keepdims=keepdims), (self,), "var", local_backward)
+
+    def sqrt(self):
+        """Square root of every entry (entries must be >= 0); its backward is ``dout / (2 * out)``.
+
+        At an entry 0 the derivative is infinite: backward then returns inf there.
+        """
+        x = self.data
+        if (x < 0).any():
+            raise ValueError(f"Tensor.sqrt: input must be >= 0, got min x = {x.min():g}")
+        out = np.sqrt(x)
+
+        def local_backward(dout):     # y = sqrt(x): dy/dx = 1 / (2 sqrt(x)) = 1 / (2y)
+            with np.errstate(divide="ignore"):
+                return (dout / (2.0 * out),)
+
+        return _result(out, (self,), "√", local_backward)
 
 
     # ---------------------------------------------- Part VI (Convolution) operations

@@ -272,8 +272,10 @@ def _plan(layer, input_shapes, args, seed):
         def make(sizes):
             return layer
     elif args is not None or _required_args(layer) == 0:
+        seeded = {"rng": seed} if _takes_rng(layer, args or ()) else {}
+
         def make(sizes):
-            return layer(*(args or ()))
+            return layer(*(args or ()), **seeded)  # a generator the constructor takes is seeded too
         probe = None
     elif _required_args(layer) == 2:
         sized, takes_rng = True, "rng" in inspect.signature(layer).parameters
@@ -299,6 +301,15 @@ def _plan(layer, input_shapes, args, seed):
     if width is not None:
         return make, [(None, ((n, width),)) for n, _, _ in LAYER_SIZES]
     return make, [(None, (shape,)) for shape in ELEMENTWISE_SHAPES]
+
+
+def _takes_rng(cls, args):
+    """Whether ``cls(*args)`` leaves a parameter ``rng`` unset, which ``check_layer`` then seeds."""
+    try:
+        signature = inspect.signature(cls)
+        return "rng" in signature.parameters and "rng" not in signature.bind_partial(*args).arguments
+    except (TypeError, ValueError):
+        return False
 
 
 def _input_width(layer):
@@ -489,9 +500,13 @@ def check_layer(layer, input_shapes=None, *, args=None, seed=0, domain=None, rto
     ``named_parameters()`` like ``companion.Linear``.
 
     A class is created as ``layer()`` when its constructor needs no arguments,
-    and as ``layer(in_features, out_features)`` (with ``rng=seed`` if it takes
-    ``rng``) when it needs two; then each trial uses new sizes. Pass
-    ``args=(...)`` for other constructors, or pass an instance.
+    and as ``layer(in_features, out_features)`` when it needs two; then each
+    trial uses new sizes. Pass ``args=(...)`` for other constructors, or pass
+    an instance. A constructor that takes ``rng`` gets ``rng=seed``.
+
+    A layer that draws random numbers in ``forward`` (dropout) is checked with
+    the same random numbers in every forward pass: the check replays its
+    generator ``layer.rng`` (and numpy's global one) before each call.
 
     ``input_shapes``: the input shape of each trial, e.g. ``[(1, 3), (4, 3)]``
     (a tuple of shapes per trial for two inputs). By default three trials,

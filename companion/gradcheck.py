@@ -16,6 +16,8 @@ numerically" (the full story: step size, round-off, kinks).
   respect to an array that ``loss()`` reads, such as a layer's weights.
 - ``tensor_gradient_errors(f, *inputs)``: the same for a function built from
   ``companion.autodiff.Tensor`` operations (chapter "Automatic differentiation").
+- ``numerical_jacobian(f, x)``: every partial derivative of an array-valued
+  ``f``, as a matrix (chapter "Backward as vector-Jacobian products").
 """
 
 import numpy as np
@@ -280,3 +282,30 @@ def tensor_gradient_errors(f, *inputs, rng=None, h=1e-5, **named_inputs):
     grads = {name: t.grad if t.grad is not None else np.zeros(t.shape)  # an unused input: zero gradient
              for name, t in tensors.items()}
     return gradient_errors(lambda **values: float(np.sum(call(values)[1].data * dout)), arrays, grads, h=h)
+
+
+def numerical_jacobian(f, x, h=1e-5):
+    """Central-difference Jacobian of an array-valued function ``f`` at ``x``: shape ``(f(x).size, x.size)``.
+
+    Entry ``(a, b)`` estimates the derivative of output entry ``a`` with
+    respect to input entry ``b``, both counted in row-major order (the order
+    of ``.ravel()``), so that for any upstream gradient ``dout`` of ``f(x)``'s
+    shape, ``dout.ravel() @ J`` is the gradient ``backward(dout)`` returns,
+    raveled. Column ``b`` is ``(f(x + h e_b) - f(x - h e_b)) / (2h)``. Meant
+    for small examples: it has ``f(x).size * x.size`` entries.
+    """
+    owner = "numerical_jacobian"
+    if not (np.ndim(h) == 0 and np.isfinite(h) and h > 0):
+        raise ValueError(f"{owner}: step h must be a positive finite number, got {h!r}")
+    x = as_float_array(x, "x", owner).copy()
+    point = x.reshape(-1)  # a view into our copy
+    columns = []
+    for b in range(x.size):
+        original = point[b]
+        point[b] = original + h
+        plus = as_float_array(f(x.copy()), "the value f returned", owner).ravel()
+        point[b] = original - h
+        minus = as_float_array(f(x.copy()), "the value f returned", owner).ravel()
+        point[b] = original
+        columns.append((plus - minus) / (2 * h))
+    return np.stack(columns, axis=1) if columns else np.zeros((np.size(f(x.copy())), 0))

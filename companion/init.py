@@ -1,6 +1,8 @@
 """Weight initialisers.
 
-Chapter "Matrix gradients for a minibatch".
+Chapter "Matrix gradients for a minibatch"; chapter "Initialisation and the
+depth problem" derives He's and Xavier's scales and shows what the unscaled
+``standard_normal`` does to a deep network.
 
 Every initialiser takes ``(fan_in, fan_out, rng)`` and returns a float64
 array of shape ``(fan_in, fan_out)``. ``rng`` is a ``numpy.random.Generator``
@@ -24,14 +26,28 @@ def xavier_normal(fan_in, fan_out, rng=None):
     return as_rng(rng).normal(0.0, np.sqrt(2.0 / (fan_in + fan_out)), size=(fan_in, fan_out))
 
 
-INITIALIZERS = {"he": he_normal, "xavier": xavier_normal}
+def standard_normal(fan_in, fan_out, rng=None):
+    """Normal(0, 1) weights, whatever the layer's size: too large for deep networks (the depth chapter's warning)."""
+    fan_in = positive_int(fan_in, "fan_in", "standard_normal")
+    fan_out = positive_int(fan_out, "fan_out", "standard_normal")
+    return as_rng(rng).normal(0.0, 1.0, size=(fan_in, fan_out))
+
+
+INITIALIZERS = {"he": he_normal, "xavier": xavier_normal, "standard_normal": standard_normal}
 
 
 def get_initializer(name):
-    """Look up an initialiser by name ("he" or "xavier")."""
+    """An initialiser: looked up by name ("he", "xavier" or "standard_normal"), or ``name`` itself if callable.
+
+    A callable must take ``(fan_in, fan_out, rng)`` and return a
+    ``(fan_in, fan_out)`` array, e.g. ``lambda i, o, rng: 0.01 * standard_normal(i, o, rng)``.
+    """
+    if callable(name):
+        return name
     try:
         return INITIALIZERS[name]
     except (KeyError, TypeError):
         raise ValueError(
-            f"unknown initialiser {name!r}; expected one of {sorted(INITIALIZERS)}"
+            f"unknown initialiser {name!r}; expected one of {sorted(INITIALIZERS)} or a function "
+            f"(fan_in, fan_out, rng) -> W"
         ) from None

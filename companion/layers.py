@@ -7,6 +7,9 @@
   summed back to its input's shape.
 - ``Linear`` and ``Sequential``: chapter "Matrix gradients for a minibatch".
   Everything is row-major: a minibatch ``x`` has shape ``(n, features)``.
+- ``mlp``: a multilayer perceptron of any depth, with BatchNorm or Dropout
+  if asked; the deep networks of Part V ("Initialisation and the depth
+  problem", "Normalisation", "Regularisation").
 
 Parameterised layers expose ``W``, ``b``, ``grad_W``, ``grad_b`` and
 ``named_parameters()``, a list of ``(name, param, grad)``; ``parameters()``
@@ -17,9 +20,12 @@ same objects, so a list of pairs taken once stays valid).
 
 import numpy as np
 
-from ._validate import (as_float_array, as_output, check_shape, is_companion_layer, positive_int, require_forward,
-                        sum_to_shape)
+from ._validate import (as_float_array, as_output, as_rng, check_shape, is_companion_layer, positive_int,
+                        require_forward, sum_to_shape)
+from .functions import ReLU, Sigmoid, Tanh
 from .init import get_initializer
+from .normalization import BatchNorm
+from .regularization import Dropout
 
 
 class _TwoInputNode:
@@ -129,9 +135,10 @@ class Linear:
         grad_b = dout.sum(axis=0)      (out_features,)  one term per sample
         dx     = dout @ W.T            (n, in_features)
 
-    ``init`` names the weight initialiser ("he" or "xavier", see
-    ``companion.init``); ``rng`` is a numpy Generator or an int seed. Biases
-    start at zero.
+    ``init`` names the weight initialiser ("he", "xavier" or
+    "standard_normal", see ``companion.init``) or is a function
+    ``(fan_in, fan_out, rng) -> W``; ``rng`` is a numpy Generator or an int
+    seed. Biases start at zero.
 
     Input checks: called on its own, ``forward`` converts ``x`` to float64 and
     rejects NaN, infinity and non-numbers, and ``backward`` does the same for
@@ -351,3 +358,39 @@ def _located(err, i, layer, layers=None):
         source = f" (its input is the output of layer {i - 1}, {type(layers[i - 1]).__name__}, a layer of your own)"
     kind = next(k for k in (ValueError, TypeError, RuntimeError) if isinstance(err, k))
     return kind(f"{where}: {err}{source}")
+
+
+ACTIVATIONS = {"relu": ReLU, "sigmoid": Sigmoid, "tanh": Tanh}
+
+
+def mlp(sizes, activation="relu", *, init="he", batchnorm=False, dropout=0.0, rng=None):
+    """A multilayer perceptron: a ``Sequential`` of ``Linear`` layers of the given sizes.
+
+    ``sizes = (d_0, d_1, ..., d_D)`` gives ``D`` Linear layers, layer ``k``
+    mapping ``d_{k-1}`` features to ``d_k``. Every layer but the last is
+    followed by its activation; the last one outputs the logits::
+
+        Linear -> [BatchNorm] -> activation -> [Dropout]     layers 1 .. D-1
+        Linear                                               layer D
+
+    ``activation``: "relu", "sigmoid" or "tanh"; ``init``: an initialiser name
+    or function (see ``Linear``); ``batchnorm=True`` puts a ``BatchNorm``
+    between each hidden Linear and its activation (Ioffe and Szegedy's
+    place); ``dropout=rate`` puts a ``Dropout(rate)`` after each hidden
+    activation. Weights and dropout masks come from one generator ``rng``
+    (a Generator or an int seed), so a seed gives the same network and run.
+    """
+    sizes = [positive_int(size, "every size", "mlp") for size in sizes]
+    if len(sizes) < 2:
+        raise ValueError(f"mlp: sizes must list at least two sizes (inputs and outputs), got {sizes}")
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"mlp: unknown activation {activation!r}; expected one of {sorted(ACTIVATIONS)}")
+    rng = as_rng(rng)
+    layers = []
+    for k, (d_in, d_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+        layers.append(Linear(d_in, d_out, init=init, rng=rng))
+        if k < len(sizes) - 1:
+            layers += [BatchNorm(d_out)] if batchnorm else []
+            layers.append(ACTIVATIONS[activation]())
+            layers += [Dropout(dropout, rng=rng)] if dropout else []
+    return Sequential(*layers)

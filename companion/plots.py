@@ -1,7 +1,11 @@
 """Figures of training: loss and accuracy curves, a confusion matrix, a grid of digit images.
 
 Chapters "Optimizers" and "Training a digit classifier". (Graph drawings are
-in ``companion.viz``.)
+in ``companion.viz``.) Part V adds the per-layer figures of deep networks:
+``plot_activation_histograms``, ``plot_gradient_norms`` and both together,
+``plot_layer_statistics`` (chapters "Initialisation and the depth problem"
+and "Normalisation"), and ``plot_runs``, the curves of several training runs
+in one figure (chapters of Part V).
 
 Each function draws into a new figure, or into the axes you pass, and
 returns the figure; end the notebook cell with ``plt.show()``.
@@ -11,6 +15,7 @@ import math
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from ._validate import as_float_array
 
@@ -115,3 +120,141 @@ def plot_digits(images, labels=None, predictions=None, ncols=10, image_shape=Non
             ax.set_title(str(labels[i]), fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def plot_activation_histograms(activations, axes=None, bins=40, value_range=None):
+    """One histogram per layer of the values in ``activations`` (a list of arrays, first layer first).
+
+    Each bar is the fraction of the layer's entries in that bin, so layers of
+    different sizes compare. All histograms share the same bins, over
+    ``value_range`` (default: from the smallest to the largest value of all
+    layers). ``axes``: one matplotlib axes per layer (default: a new figure
+    with one row of histograms). Returns the figure.
+    """
+    arrays = [as_float_array(a, f"activations of layer {k}", "plot_activation_histograms")
+              for k, a in enumerate(activations, start=1)]
+    if not arrays:
+        raise ValueError("plot_activation_histograms: got no activations; expected a list of arrays, one per layer")
+    if axes is None:
+        fig, axes = plt.subplots(1, len(arrays), figsize=(1.6 * len(arrays), 1.9), sharey=True, squeeze=False)
+        axes = axes[0]
+    axes = list(np.ravel(axes))
+    if len(axes) < len(arrays):
+        raise ValueError(f"plot_activation_histograms: {len(axes)} axes for {len(arrays)} layers")
+    low, high = value_range or (min(a.min() for a in arrays), max(a.max() for a in arrays))
+    high = high if high > low else low + 1.0
+    for k, (ax, values) in enumerate(zip(axes, arrays), start=1):
+        flat = values.ravel()
+        ax.hist(flat, bins=bins, range=(low, high), weights=np.full(flat.size, 1.0 / max(flat.size, 1)),
+                color="tab:blue")
+        ax.set_title(f"layer {k}", fontsize=9)
+        ax.tick_params(labelsize=7)
+    axes[0].set_ylabel("fraction")
+    return axes[0].figure
+
+
+def plot_gradient_norms(grad_norms, ax=None, title=None):
+    """The norm of each layer's weight gradient against the layer index, on a logarithmic scale.
+
+    ``grad_norms``: a list of norms, first layer first, or a dict
+    ``{label: norms}`` to compare several networks on one axes. Returns the figure.
+    """
+    curves = grad_norms if isinstance(grad_norms, dict) else {None: grad_norms}
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6, 3))
+    low, high = np.inf, 0.0
+    for label, norms in curves.items():
+        norms = as_float_array(norms, "gradient norms", "plot_gradient_norms")
+        if norms.ndim != 1 or len(norms) == 0 or (norms <= 0).any():
+            raise ValueError(f"plot_gradient_norms: expected a list of positive norms, one per layer, got {norms!r}")
+        ax.semilogy(np.arange(1, len(norms) + 1), norms, "o-", ms=4, label=label)
+        low, high = min(low, norms.min()), max(high, norms.max())
+    if high / low < 10:  # show at least one decade, so that flat curves look flat in every figure
+        middle = math.sqrt(low * high)
+        ax.set_ylim(middle / 10 ** 0.6, middle * 10 ** 0.6)
+    if high / low > 1e3:
+        ax.yaxis.set_minor_formatter(NullFormatter())  # many decades: label the powers of ten only
+    else:  # a few decades: label 2 and 5 times each power of ten too (and 3 within one decade)
+        shown = (2, 5) if high / low > 10 else (2, 3, 5)
+        ax.yaxis.set_minor_formatter(FuncFormatter(
+            lambda v, _: f"{v:g}" if round(v / 10 ** math.floor(math.log10(v) + 1e-9)) in shown else ""))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.set_xlabel("layer k")
+    ax.set_ylabel(r"$\|\partial L / \partial W_k\|$")
+    ax.grid(True, which="both", alpha=0.3)
+    if len(curves) > 1 or None not in curves:
+        ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    return ax.figure
+
+
+def plot_layer_statistics(activations, grad_norms, title=None, per_row=7):
+    """Both figures of a deep network in one: activation histograms (top), gradient norms (bottom).
+
+    ``activations`` and ``grad_norms`` as ``companion.diagnostics.layer_statistics``
+    returns them (its dict's ``"activations"`` and ``"grad_norms"``). The
+    histograms fill rows of ``per_row``. Returns the figure.
+    """
+    count = len(activations)
+    if count == 0:
+        raise ValueError("plot_layer_statistics: got no activations")
+    cols = min(per_row, count)
+    rows = math.ceil(count / cols)
+    fig = plt.figure(figsize=(1.45 * cols + 0.6, 1.7 * rows + 2.6))
+    grid = fig.add_gridspec(rows + 1, cols, height_ratios=[1] * rows + [1.6], hspace=0.75, wspace=0.25)
+    hist_axes = [fig.add_subplot(grid[k // cols, k % cols]) for k in range(count)]
+    for ax in hist_axes[1:]:
+        ax.sharey(hist_axes[0])
+    plot_activation_histograms(activations, axes=hist_axes)
+    for k, ax in enumerate(hist_axes):
+        if k % cols:
+            ax.tick_params(labelleft=False)
+        else:
+            ax.set_ylabel("fraction", fontsize=8)
+    plot_gradient_norms(grad_norms, ax=fig.add_subplot(grid[rows, :]))
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+QUANTITY_LABELS = {"loss": "loss (cross-entropy)", "accuracy": "accuracy"}
+
+
+def plot_runs(histories, quantities=("loss", "accuracy"), axes=None, title=None):
+    """Several training runs in one figure: one panel per quantity, one colour per run.
+
+    ``histories`` is a dict ``{label: history}`` of the dicts ``fit`` returns.
+    In each panel, a run's validation curve (``val_<quantity>``) is a solid
+    line and its training curve (``<quantity>``) a dashed line of the same
+    colour. ``quantities``: "loss", "accuracy" or both; ``axes``: one axes per
+    quantity (default: a new figure). Returns the figure.
+    """
+    if not isinstance(histories, dict) or not histories or not all(
+            isinstance(h, dict) and "loss" in h for h in histories.values()):
+        raise TypeError("plot_runs: expected a dict {label: history} of the dicts fit returns")
+    unknown = [q for q in quantities if q not in QUANTITY_LABELS]
+    if unknown:
+        raise ValueError(f"plot_runs: unknown quantity {unknown[0]!r}; expected 'loss' or 'accuracy'")
+    if axes is None:
+        fig, axes = plt.subplots(1, len(quantities), figsize=(5 * len(quantities), 3.6), squeeze=False)
+        axes = axes[0]
+    axes = list(np.ravel(axes))
+    for ax, quantity in zip(axes, quantities):
+        for k, (label, history) in enumerate(histories.items()):
+            color = f"C{k % 10}"
+            epochs = np.arange(1, len(history["loss"]) + 1)
+            if quantity in history:
+                ax.plot(epochs, history[quantity], "--", color=color, lw=1.2)
+            if f"val_{quantity}" in history:
+                ax.plot(epochs, history[f"val_{quantity}"], "-", color=color, lw=1.8, label=label)
+            elif quantity in history:
+                ax.lines[-1].set_label(label)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(QUANTITY_LABELS[quantity])
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8, title="solid: validation, dashed: training", title_fontsize=7)
+    if title:
+        axes[0].figure.suptitle(title)
+    axes[0].figure.tight_layout()
+    return axes[0].figure

@@ -360,3 +360,59 @@ def test_errors_name_the_operation_and_what_was_expected():
         Tensor.from_op(np.ones(2), (a,), "f", None)
     with pytest.raises(TypeError, match="topological_order: expected a Tensor"):
         topological_order(np.ones(2))
+
+
+# --- Part V operations: maximum (the max gate), var, sqrt -----------------------------------------
+
+
+@pytest.mark.parametrize("shapes", [((3, 4), (3, 4)), ((3, 4), (4,)), ((2, 1), (1, 3)), ((), ())], ids=str)
+def test_part5_operations_match_central_differences(shapes):
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=shapes[0]), rng.normal(size=shapes[1])
+    errors = companion.tensor_gradient_errors(lambda a, b: a.maximum(b), x, y, rng=1)
+    assert max(errors.values()) < 1e-7, errors
+    positive = rng.uniform(0.5, 2.0, size=shapes[0])
+    assert companion.tensor_gradient_errors(lambda a: a.sqrt(), positive, rng=2)["x"] < 1e-7
+    for axis in [None, 0, -1, (0, 1)][: 1 + len(shapes[0])]:
+        for keepdims in (False, True):
+            err = companion.tensor_gradient_errors(lambda a: a.var(axis=axis, keepdims=keepdims), x, rng=3)["x"]
+            assert err < 1e-7, (axis, keepdims)
+
+
+def test_part5_operations_values():
+    x = Tensor([[1.0, -2.0], [3.0, 0.5]])
+    np.testing.assert_array_equal(x.maximum(0.0).data, [[1.0, 0.0], [3.0, 0.5]])
+    np.testing.assert_array_equal(x.var(axis=0).data, np.var(x.data, axis=0))
+    np.testing.assert_array_equal(x.var().data, np.var(x.data))
+    assert x.var(axis=1, keepdims=True).shape == (2, 1)
+    np.testing.assert_array_equal(Tensor([4.0, 9.0]).sqrt().data, [2.0, 3.0])
+
+
+def test_maximum_routes_dout_to_the_winner_and_ties_to_the_first_input():
+    x, y = Tensor([1.0, 5.0, 2.0]), Tensor([3.0, 4.0, 2.0])
+    (x.maximum(y) * Tensor([10.0, 20.0, 30.0], requires_grad=False)).sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 20.0, 30.0])
+    np.testing.assert_array_equal(y.grad, [10.0, 0.0, 0.0])
+    b = Tensor(0.0)
+    Tensor([-1.0, 2.0, 3.0]).maximum(b).sum().backward()
+    assert b.grad == 1.0                                 # the constant wins once: its gradient sums over the row
+
+
+def test_var_backward_is_two_deviations_over_the_count():
+    x = Tensor(np.array([[1.0, 2.0], [4.0, 8.0], [7.0, 2.0]]))
+    x.var(axis=0).sum().backward()
+    np.testing.assert_allclose(x.grad, 2 * (x.data - x.data.mean(axis=0)) / 3, rtol=1e-15)
+
+
+def test_part5_errors():
+    with pytest.raises(ValueError, match=r"Tensor.sqrt: input must be >= 0, got min x = -1"):
+        Tensor([-1.0, 4.0]).sqrt()
+    with pytest.raises(ValueError, match=r"Tensor maximum: shapes \(2,\) and \(3,\) do not broadcast"):
+        Tensor(np.ones(2)).maximum(np.ones(3))
+    with pytest.raises(ValueError, match=r"Tensor.var: no entries \(shape \(0, 3\), axis 0\)"):
+        Tensor(np.ones((0, 3))).var(axis=0)
+    with pytest.raises(ValueError, match=r"Tensor.var: axis 2 is out of range for a 2-D tensor"):
+        Tensor(np.ones((2, 3))).var(axis=2)
+    zero = Tensor([0.0, 4.0])
+    zero.sqrt().sum().backward()
+    assert zero.grad[0] == np.inf and zero.grad[1] == 0.25

@@ -19,6 +19,8 @@ CHAPTER_TITLES = {
     "minibatch_gradients": "Matrix gradients for a minibatch",
     "softmax_cross_entropy": "Softmax and cross-entropy", "optimizers": "Optimizers",
     "digit_classifier": "Training a digit classifier", "autodiff": "Automatic differentiation",
+    "vector_jacobian": "Backward as vector–Jacobian products", "initialisation": "Initialisation and the depth problem",
+    "normalisation": "Normalisation", "regularisation": "Regularisation",
 }
 GLOSSARY_TERMS = [
     "backpropagation", "computational graph", "forward pass", "backward pass", "local derivative",
@@ -26,6 +28,8 @@ GLOSSARY_TERMS = [
     "minibatch", "loss", "mean squared error", "softmax", "cross-entropy", "logit", "one-hot",
     "optimizer", "learning rate", "epoch", "automatic differentiation", "reverse mode",
     "topological order", "broadcasting",
+    "batch normalisation", "dropout", "fan-in", "gradient clipping", "layer normalisation", "overfitting",
+    "regularisation", "weight decay",
 ]
 
 

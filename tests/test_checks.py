@@ -494,7 +494,22 @@ PINNED = {
     "ex-local-kink": {"central difference": kink_central_difference(), "backward": 0.0},
     "ex-autodiff-shares": {"df/dx": companion.numerical_gradient(lambda x: (x + 3.0) * x, 2.0),
                            "df/dy": companion.numerical_gradient(lambda y: (2.0 + y) * 2.0, 3.0)},
+    # Part V: counted, derived or simulated without the registry's code
+    "ex-vjp-count": {"entries": (32 * 10) * (64 * 10), "nonzero": (32 * 10) * 64},
+    "ex-vjp-tie": {"buggy": 2.0, "right": companion.numerical_gradient(lambda x: max(x, x), 1.0)},
+    "ex-init-factor": {  # Var(u_k) / Var(u_{k-1}) = Var(u_k) for u_{k-1} ~ N(0, 1), over 40 random 64 x 64 layers
+        name: np.mean([np.var(np.maximum(np.random.default_rng(1).normal(size=(1000, 64)), 0) @ init(64, 64, rng=seed))
+                       for seed in range(40)])
+        for name, init in (("normal", companion.standard_normal), ("xavier", companion.xavier_normal),
+                           ("he", companion.he_normal))},
+    "ex-init-leaky": {"std": 1 / np.sqrt(np.mean(np.where(np.random.default_rng(3).normal(size=400_000) > 0, 1.0, 0.01))
+                                         * 64 / 2 * 2)},
+    "ex-norm-pair": {"A1": -1 / np.sqrt(1 + 1e-5),
+                     "dU1": companion.numerical_gradient(
+                         lambda u: (u - (u + 3.0) / 2) / np.sqrt(((u - 3.0) / 2) ** 2 + 1e-5), 1.0)},
+    "ex-reg-decay": {"per_step": 1 - 0.1 * 0.01, "after_100": np.exp(100 * np.log1p(-0.1 * 0.01))},
 }
+TOLERANCES = {"ex-init-factor": 0.03, "ex-init-leaky": 0.01}  # simulated, not exact
 
 
 def test_every_numeric_answer_is_pinned_by_an_independent_computation():
@@ -504,7 +519,7 @@ def test_every_numeric_answer_is_pinned_by_an_independent_computation():
         expected = ANSWERS[label].expected()
         assert list(expected) == list(values), label
         for name, value in values.items():
-            assert expected[name] == pytest.approx(value, rel=1e-6, abs=1e-9), (label, name)
+            assert expected[name] == pytest.approx(value, rel=TOLERANCES.get(label, 1e-6), abs=1e-9), (label, name)
     assert PINNED["ex-chain-hand"] == pytest.approx({"p(1)": 1.0, "p'(1)": 6.0})
     assert PINNED["ex-graph-sub"]["bill"] == pytest.approx(660.0)
 
@@ -621,3 +636,145 @@ def test_random_layers_are_checked_with_their_random_numbers_replayed(capsys):
 def test_the_width_of_a_layer_with_per_feature_parameters_comes_from_them(capsys):
     assert check_layer(Scale)
     assert "on input shapes (1, 3), (4, 3), (3, 3)" in flat(capsys.readouterr().out)
+
+
+# --- Part V's layer exercises: a student's BatchNorm and Dropout ---------------------------------
+
+
+class StudentBatchNorm:
+    ddof = 0  # the batch variance is divided by n - ddof
+
+    def __init__(self, num_features, eps=1e-5):
+        self.gamma, self.beta, self.eps = np.ones(num_features), np.zeros(num_features), eps
+
+    def forward(self, x):
+        centred = x - x.mean(axis=0)
+        self.inv_std = 1 / np.sqrt(centred.var(axis=0, ddof=self.ddof) + self.eps)
+        self.x_hat = centred * self.inv_std
+        return self.gamma * self.x_hat + self.beta
+
+    def backward(self, dout):
+        n = len(dout)
+        self.grad_gamma = np.sum(dout * self.x_hat, axis=0)
+        self.grad_beta = dout.sum(axis=0)
+        dx_hat = dout * self.gamma
+        return self.inv_std / n * (n * dx_hat - dx_hat.sum(axis=0)
+                                   - n / (n - self.ddof) * self.x_hat * np.sum(dx_hat * self.x_hat, axis=0))
+
+
+class BatchNormNoStatistics(StudentBatchNorm):
+    def backward(self, dout):
+        super().backward(dout)
+        return dout * self.gamma * self.inv_std
+
+
+class BatchNormUnbiased(StudentBatchNorm):  # a consistent backward for another function: variance over n - 1
+    ddof = 1
+
+
+def test_check_answer_for_the_batchnorm_exercise(capsys):
+    assert check_answer("ex-norm-batchnorm", StudentBatchNorm)
+    assert "correct. forward computes the right function" in flat(capsys.readouterr().out)
+    assert not check_answer("ex-norm-batchnorm", BatchNormNoStatistics)
+    assert "dx is wrong" in flat(capsys.readouterr().out)
+    assert not check_answer("ex-norm-batchnorm", BatchNormUnbiased)   # consistent backward, other function
+    assert "forward computes the wrong function" in flat(capsys.readouterr().out)
+
+
+class StudentDropout:
+    def __init__(self, rate, rng=None):
+        self.rate, self.rng, self.training = rate, np.random.default_rng(rng), True
+
+    def train(self):
+        self.training = True
+        return self
+
+    def eval(self):
+        self.training = False
+        return self
+
+    def forward(self, x):
+        if not self.training:
+            self.mask = np.ones_like(x)
+            return x
+        self.mask = (self.rng.random(x.shape) >= self.rate) / (1 - self.rate)
+        return x * self.mask
+
+    def backward(self, dout):
+        return dout * self.mask
+
+
+class DropoutUnscaled(StudentDropout):
+    def forward(self, x):
+        out = super().forward(x)
+        return out * (1 - self.rate) if self.training else out
+
+    def backward(self, dout):
+        return dout * self.mask * (1 - self.rate)
+
+
+class DropoutOneMask(StudentDropout):
+    def forward(self, x):
+        if self.training and getattr(self, "fixed", None) is None:
+            self.fixed = (np.random.default_rng(0).random(x.shape) >= self.rate) / (1 - self.rate)
+        self.mask = self.fixed if self.training else np.ones_like(x)
+        return x * self.mask
+
+
+class DropoutAlsoInEval(StudentDropout):
+    def eval(self):
+        return self  # never leaves training mode
+
+
+class DropoutDropsTooMuch(StudentDropout):
+    def forward(self, x):
+        if not self.training:
+            self.mask = np.ones_like(x)
+            return x
+        self.mask = (self.rng.random(x.shape) >= 0.9) / (1 - self.rate)
+        return x * self.mask
+
+
+class DropoutWithoutModes:
+    def __init__(self, rate):
+        self.rate = rate
+
+    def forward(self, x):
+        return x
+
+    def backward(self, dout):
+        return dout
+
+
+@pytest.mark.parametrize("layer, expected", [
+    (DropoutUnscaled, "a kept entry must be x / (1 - rate)"),
+    (DropoutOneMask, "each forward must draw a new mask"),
+    (DropoutAlsoInEval, "in evaluation mode the layer must return its input unchanged"),
+    (DropoutDropsTooMuch, "of the entries were dropped; with rate 0.5 expected about 50%"),
+    (DropoutWithoutModes, "the layer has no train() method"),
+], ids=lambda v: getattr(v, "__name__", "msg"))
+def test_check_answer_for_the_dropout_exercise_explains_wrong_behaviour(layer, expected, capsys):
+    assert not check_answer("ex-reg-dropout", layer)
+    printed = flat(capsys.readouterr().out)
+    assert "the layer does not behave as the exercise asks" in printed and expected in printed
+    assert "exercise hint:" in printed
+
+
+def test_check_answer_for_the_dropout_exercise_accepts_a_correct_layer(capsys):
+    assert check_answer("ex-reg-dropout", StudentDropout)
+    assert "correct. forward behaves as the exercise asks" in flat(capsys.readouterr().out)
+    assert check_answer("ex-reg-dropout", companion.Dropout)   # companion's own passes too
+
+
+def test_a_layer_answer_needs_compute_or_a_layer_check():
+    with pytest.raises(ValueError, match="exactly one of compute \\(with names\\) or a layer answer"):
+        register_answer("ex-new", "chain_rule", compute=lambda: (1,), names=("x",), verify=lambda make: [], hint="")
+    assert "ex-new" not in ANSWERS
+
+
+def test_a_constructor_that_takes_rng_is_seeded_so_verdicts_reproduce():
+    first = check_answer("ex-reg-dropout", StudentDropout, verbose=False).message
+    assert check_answer("ex-reg-dropout", StudentDropout, verbose=False).message == first
+    assert check_layer(StudentDropout, args=(0.5, 7), verbose=False)           # rng given positionally: kept
+    assert check_layer(StudentDropout, args=(0.5,), verbose=False).max_error == \
+        check_layer(StudentDropout, args=(0.5,), verbose=False).max_error

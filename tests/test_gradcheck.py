@@ -236,3 +236,19 @@ def test_tensor_gradient_errors_refuses_what_is_not_a_tensor_function():
         tensor_gradient_errors("sin", 1.0)
     with pytest.raises(TypeError, match="f must return a Tensor"):
         tensor_gradient_errors(lambda t: np.sin(t.data), 1.0)
+
+
+def test_numerical_jacobian_is_the_matrix_of_every_partial_derivative():
+    from companion import numerical_jacobian
+    rng = np.random.default_rng(0)
+    x, W = rng.normal(size=(2, 3)), rng.normal(size=(3, 4))
+    J = numerical_jacobian(lambda v: v @ W, x)
+    assert J.shape == (8, 6)
+    np.testing.assert_allclose(J, np.kron(np.eye(2), W.T), atol=1e-9)   # U = X W: I_n (x) W^T, row-major
+    dout = rng.normal(size=(2, 4))
+    np.testing.assert_allclose(dout.ravel() @ J, (dout @ W.T).ravel(), atol=1e-9)
+    np.testing.assert_allclose(numerical_jacobian(np.tanh, np.array(0.5)), [[1 - np.tanh(0.5) ** 2]], rtol=1e-9)
+    with pytest.raises(ValueError, match="numerical_jacobian: step h must be a positive finite number"):
+        numerical_jacobian(np.tanh, x, h=0)
+    with pytest.raises(ValueError, match="numerical_jacobian: the value f returned contains NaN"):
+        numerical_jacobian(lambda v: v * np.nan, x)

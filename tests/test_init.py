@@ -52,5 +52,18 @@ def test_bad_sizes_are_refused(init, fan_in, fan_out, bad):
 def test_bad_rng_and_unknown_name_are_refused():
     with pytest.raises(TypeError, match="rng must be a numpy.random.Generator, an int seed or None, got str"):
         he_normal(2, 2, rng="seed")
-    with pytest.raises(ValueError, match=r"unknown initialiser 'glorot'; expected one of \['he', 'xavier'\]"):
+    with pytest.raises(ValueError, match=r"unknown initialiser 'glorot'; expected one of \['he', 'standard_normal', 'xavier'\] or a function"):
         get_initializer("glorot")
+
+
+def test_standard_normal_has_unit_variance_whatever_the_size_and_callables_are_initialisers():
+    from companion.init import standard_normal
+    w = standard_normal(400, 300, rng=1)
+    assert w.shape == (400, 300) and w.std() == pytest.approx(1.0, rel=0.02)
+    np.testing.assert_array_equal(get_initializer("standard_normal")(3, 2, 5), standard_normal(3, 2, rng=5))
+    small = lambda fan_in, fan_out, rng: 0.01 * standard_normal(fan_in, fan_out, rng)  # noqa: E731
+    assert get_initializer(small) is small
+    from companion import Linear
+    np.testing.assert_array_equal(Linear(3, 2, init=small, rng=4).W, 0.01 * standard_normal(3, 2, rng=4))
+    with pytest.raises(ValueError, match="^standard_normal: fan_in must be a positive integer, got 0"):
+        standard_normal(0, 2)

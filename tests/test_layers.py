@@ -103,7 +103,7 @@ def test_linear_errors_name_the_layer_and_both_shapes():
         layer.backward(np.ones((5, 4)))
     with pytest.raises(ValueError, match="in_features must be a positive integer"):
         Linear(0, 3)
-    with pytest.raises(ValueError, match=r"unknown initialiser 'glorot'; expected one of \['he', 'xavier'\]"):
+    with pytest.raises(ValueError, match=r"unknown initialiser 'glorot'; expected one of \['he', 'standard_normal', 'xavier'\] or a function"):
         Linear(2, 3, init="glorot")
 
 
@@ -281,3 +281,21 @@ def test_sequential_train_and_eval_switch_every_layer_that_has_modes_and_return_
     assert not model[1].training
     x = np.random.default_rng(2).normal(size=(1, 2))
     np.testing.assert_array_equal(model.forward(x), model.forward(x))  # eval: deterministic, batch of one
+
+
+def test_mlp_builds_the_layers_in_order_from_one_generator():
+    model = companion.mlp([5, 4, 3, 2], "tanh", init="xavier", batchnorm=True, dropout=0.5, rng=0)
+    kinds = [type(layer).__name__ for layer in model]
+    assert kinds == ["Linear", "BatchNorm", "Tanh", "Dropout", "Linear", "BatchNorm", "Tanh", "Dropout", "Linear"]
+    assert [layer.W.shape for layer in model if isinstance(layer, Linear)] == [(5, 4), (4, 3), (3, 2)]
+    rng = np.random.default_rng(0)
+    np.testing.assert_array_equal(model[0].W, companion.xavier_normal(5, 4, rng))
+    np.testing.assert_array_equal(model[4].W, companion.xavier_normal(4, 3, rng))
+    plain = companion.mlp([5, 4, 2], rng=1)
+    assert [type(layer).__name__ for layer in plain] == ["Linear", "ReLU", "Linear"]
+    with pytest.raises(ValueError, match=r"mlp: sizes must list at least two sizes"):
+        companion.mlp([5])
+    with pytest.raises(ValueError, match=r"mlp: unknown activation 'gelu'; expected one of \['relu', 'sigmoid', 'tanh'\]"):
+        companion.mlp([5, 2], "gelu")
+    with pytest.raises(ValueError, match=r"mlp: every size must be a positive integer, got 0"):
+        companion.mlp([5, 0, 2])

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import companion
-from companion import SGD, AdaGrad, Adam, Momentum, RMSProp
+from companion import SGD, AdaGrad, Adam, AdamW, Momentum, RMSProp, clip_grad_norm
 
 
 def bowl_pair(start=(-7.0, 2.0)):
@@ -116,3 +116,74 @@ def test_errors():
         AdaGrad(model.parameters(), eps=float("nan"))
     with pytest.raises(NotImplementedError):
         companion.Optimizer(model.parameters(), lr=0.1).step()
+
+
+# --- weight decay, AdamW, clipping (chapter "Regularisation" and "Initialisation and the depth problem") ---
+
+
+@pytest.mark.parametrize("Opt", [SGD, Momentum, AdaGrad, RMSProp, Adam], ids=lambda c: c.__name__)
+def test_weight_decay_is_the_gradient_of_an_l2_term_and_leaves_the_models_grad_alone(Opt):
+    g_seq = [np.array([1.0, -2.0]), np.array([0.5, 0.5]), np.array([-1.0, 3.0])]
+    decayed_param, decayed_grad = np.array([1.0, -1.0]), np.zeros(2)
+    plain_param, plain_grad = decayed_param.copy(), np.zeros(2)
+    decayed = Opt([(decayed_param, decayed_grad)], lr=0.1, weight_decay=0.3)
+    plain = Opt([(plain_param, plain_grad)], lr=0.1)
+    for g in g_seq:
+        decayed_grad[...] = g
+        plain_grad[...] = g + 0.3 * plain_param      # the L2 term's gradient, added by hand
+        decayed.step()
+        plain.step()
+        np.testing.assert_array_equal(decayed_grad, g)  # the model's gradient is not changed
+        np.testing.assert_allclose(decayed_param, plain_param, rtol=1e-14)
+    assert repr(decayed).endswith("weight_decay=0.3, 1 parameter arrays)")
+
+
+def test_adamw_shrinks_then_takes_adams_step_on_the_loss_gradient_alone():
+    g_seq = [np.array([1.0, -2.0]), np.array([0.5, 0.5]), np.array([-1.0, 3.0])]
+    param, grad = np.array([1.0, -1.0]), np.zeros(2)
+    opt = AdamW([(param, grad)], lr=0.1, weight_decay=0.5)
+    expected, m, v = param.copy(), np.zeros(2), np.zeros(2)
+    for t, g in enumerate(g_seq, start=1):
+        grad[...] = g
+        opt.step()
+        expected = expected * (1 - 0.1 * 0.5)
+        m = 0.9 * m + 0.1 * g
+        v = 0.999 * v + 0.001 * g * g
+        expected = expected - 0.1 * (m / (1 - 0.9 ** t)) / (np.sqrt(v / (1 - 0.999 ** t)) + 1e-8)
+        np.testing.assert_allclose(param, expected, rtol=1e-14)
+    assert AdamW([(np.zeros(1), np.zeros(1))]).weight_decay == 0.01
+
+
+def test_adamw_without_decay_is_adam_and_with_a_zero_gradient_decays_geometrically():
+    a, b, grad = np.array([1.0, 2.0]), np.array([1.0, 2.0]), np.array([0.3, -0.2])
+    adamw, adam = AdamW([(a, grad)], lr=0.01, weight_decay=0.0), Adam([(b, grad)], lr=0.01)
+    for _ in range(5):
+        adamw.step()
+        adam.step()
+    np.testing.assert_array_equal(a, b)
+    p, zero = np.array([1.0]), np.zeros(1)
+    AdamW([(p, zero)], lr=0.1, weight_decay=0.2).step()
+    np.testing.assert_allclose(p, [0.98], rtol=1e-15)
+
+
+def test_clip_grad_norm_caps_the_global_norm_and_keeps_the_direction():
+    g1, g2 = np.array([3.0, 0.0]), np.array([[0.0], [4.0]])
+    pairs = [(np.zeros(2), g1), (np.zeros((2, 1)), g2)]
+    assert clip_grad_norm(pairs, max_norm=10.0) == 5.0
+    np.testing.assert_array_equal(g1, [3.0, 0.0])            # below the cap: unchanged
+    assert clip_grad_norm(pairs, max_norm=1.0) == 5.0        # the norm before clipping
+    np.testing.assert_allclose(g1, [0.6, 0.0], rtol=1e-15)   # scaled in place by 1/5
+    np.testing.assert_allclose(g2, [[0.0], [0.8]], rtol=1e-15)
+    assert clip_grad_norm(pairs, max_norm=1.0) == pytest.approx(1.0, rel=1e-15)
+
+
+def test_weight_decay_and_clipping_errors():
+    model = companion.Sequential(companion.Linear(2, 2, rng=0))
+    with pytest.raises(ValueError, match=r"^SGD: weight_decay must be a number in \[0, inf\), got -1.0$"):
+        SGD(model.parameters(), weight_decay=-1.0)
+    with pytest.raises(ValueError, match=r"^AdamW: beta1 must be a number in \[0, 1\), got 1.0$"):
+        AdamW(model.parameters(), beta1=1.0)
+    with pytest.raises(ValueError, match=r"^clip_grad_norm: max_norm must be a number in \(0, inf\), got 0.0$"):
+        clip_grad_norm(model.parameters(), max_norm=0)
+    with pytest.raises(TypeError, match="^clip_grad_norm: got the model itself; pass model.parameters()"):
+        clip_grad_norm(model, max_norm=1.0)

@@ -55,3 +55,50 @@ def test_errors():
         plot_digits(np.full((1, 4), np.nan))
     with pytest.raises(ValueError, match="plot_digits: got no images"):
         plot_digits(np.zeros((0, 4)))
+
+
+def test_layer_statistics_figure_has_a_histogram_per_layer_and_the_norms_on_a_log_scale():
+    from companion import plot_activation_histograms, plot_gradient_norms, plot_layer_statistics
+    rng = np.random.default_rng(0)
+    acts = [rng.uniform(size=(20, 4)) * (k + 1) for k in range(9)]
+    norms = [10.0 ** -k for k in range(10)]
+    fig = plot_layer_statistics(acts, norms, title="run", per_row=4)
+    hist_axes = [ax for ax in fig.axes if ax.patches]
+    assert len(hist_axes) == 9 and hist_axes[8].get_title() == "layer 9"
+    assert sum(p.get_height() for p in hist_axes[0].patches) == pytest.approx(1.0)  # fractions of the entries
+    assert hist_axes[0].get_xlim()[1] > 9.0                                          # shared bins over all layers
+    norm_ax = [ax for ax in fig.axes if ax.lines][0]
+    assert norm_ax.get_yscale() == "log" and norm_ax.get_xlabel() == "layer k"
+    np.testing.assert_array_equal(norm_ax.lines[0].get_xdata(), np.arange(1, 11))
+    fig = plot_gradient_norms({"a": [1.0, 2.0], "b": [3.0, 0.5]})
+    assert [line.get_label() for line in fig.axes[0].lines] == ["a", "b"]
+    assert len(plot_activation_histograms(acts[:3]).axes) == 3
+
+
+def test_layer_statistics_plot_errors():
+    from companion import plot_activation_histograms, plot_gradient_norms, plot_layer_statistics
+    with pytest.raises(ValueError, match="plot_activation_histograms: got no activations"):
+        plot_activation_histograms([])
+    with pytest.raises(ValueError, match="plot_activation_histograms: 1 axes for 2 layers"):
+        plot_activation_histograms([np.ones(3), np.ones(3)], axes=[plt.gca()])
+    with pytest.raises(ValueError, match="plot_gradient_norms: expected a list of positive norms"):
+        plot_gradient_norms([1.0, 0.0])
+    with pytest.raises(ValueError, match="plot_layer_statistics: got no activations"):
+        plot_layer_statistics([], [1.0])
+
+
+def test_plot_runs_draws_one_colour_per_run_solid_validation_dashed_training():
+    from companion import plot_runs
+    runs = {"a": {"loss": [1.0, 0.5], "accuracy": [0.5, 0.8], "val_loss": [1.1, 0.7], "val_accuracy": [0.4, 0.7]},
+            "b": {"loss": [0.9, 0.4], "accuracy": [0.6, 0.9]}}
+    fig = plot_runs(runs, title="runs")
+    loss_ax, acc_ax = fig.axes
+    styles = [(line.get_linestyle(), line.get_color()) for line in acc_ax.lines]
+    assert styles == [("--", "C0"), ("-", "C0"), ("--", "C1")]
+    assert [t.get_text() for t in loss_ax.get_legend().get_texts()] == ["a", "b"] and acc_ax.get_legend() is None
+    np.testing.assert_array_equal(acc_ax.lines[1].get_ydata(), [0.4, 0.7])
+    assert len(plot_runs(runs, quantities=("accuracy",)).axes) == 1
+    with pytest.raises(TypeError, match="plot_runs: expected a dict"):
+        plot_runs([runs["a"]])
+    with pytest.raises(ValueError, match="plot_runs: unknown quantity 'lr'"):
+        plot_runs(runs, quantities=("lr",))
