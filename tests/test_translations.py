@@ -150,3 +150,16 @@ def test_a_glyph_no_font_has_is_an_error(tmp_path):
     key = figure_i18n.capture(fig, print_figure(fig, "png", bbox_inches="tight"), {"bbox_inches": "tight"}, tmp_path)
     with pytest.raises(figure_i18n.MissingGlyphError, match="missing from font"):
         figure_i18n.render_translated(tmp_path / f"{key}.pickle", {"epoch": "エポック \U0001F9EA"}, "ja")
+
+
+def test_a_figure_with_a_lambda_is_captured_and_replayed(tmp_path):
+    """companion.plots formats ticks with lambdas: the capture must keep them (cloudpickle)."""
+    from IPython.core.pylabtools import print_figure
+    from matplotlib.ticker import FuncFormatter
+
+    fig = example_figure()
+    fig.axes[0].yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g} units"))
+    png = print_figure(fig, "png", bbox_inches="tight")
+    key = figure_i18n.capture(fig, png, {"bbox_inches": "tight"}, tmp_path)
+    assert json.loads((tmp_path / f"{key}.json").read_text())["error"] is None
+    assert figure_i18n.render_original(tmp_path / f"{key}.pickle") == png

@@ -5,7 +5,8 @@ the kernel keeps a copy of each figure it displays (an IPython extension, loaded
 ``tools/ipython_kernel_config.py`` only when the build sets ``BOOK_FIGURE_CAPTURE``):
 
 - ``<key>.pickle``: the matplotlib figure itself, the rcParams in force and the
-  arguments the inline backend printed it with;
+  arguments the inline backend printed it with (pickled with cloudpickle, which also
+  keeps a lambda a figure may hold, such as a tick formatter's);
 - ``<key>.json``: the strings the figure draws that a translator may translate;
 
 where ``<key>`` is the SHA-256 of the PNG the English page shows (MyST-NB names the
@@ -84,8 +85,10 @@ def capture(fig, png, print_kwargs, folder):
     folder.mkdir(parents=True, exist_ok=True)
     record = {"strings": figure_strings(fig), "error": None}
     rc = {k: v for k, v in matplotlib.rcParams.items() if k not in _NOT_REPLAYED}
-    try:
-        blob = pickle.dumps({"figure": fig, "rc": rc, "print_kwargs": print_kwargs})
+    try:  # cloudpickle: a figure may hold a lambda (a FuncFormatter's), which pickle refuses
+        import cloudpickle
+
+        blob = cloudpickle.dumps({"figure": fig, "rc": rc, "print_kwargs": print_kwargs})
     except Exception as exc:  # reported by the translated edition's build, never here
         record["error"] = f"the figure could not be pickled: {type(exc).__name__}: {exc}"
     else:

@@ -34,6 +34,10 @@ NOT_YET_TRANSLATED = {
     "book/optimizers",
     "book/digit_classifier",
     "book/autodiff",
+    "book/vector_jacobian",
+    "book/initialisation",
+    "book/normalisation",
+    "book/regularisation",
 }
 
 PAGES = i18n.toc_pages()
