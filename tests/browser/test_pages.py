@@ -1,11 +1,13 @@
-"""The built book in a real browser: headless Chromium, network blocked, every page of _toc.yml.
+"""The built book in a real browser: headless Chromium, network blocked, every page of _toc.yml,
+in both editions: English (_build/html) and Japanese (_build/html/ja).
 
-Uses the HTML in _build/html that ``make strict-book`` writes (``make test`` runs that first;
-``make browser`` runs only these tests). On each page: MathJax typeset every formula and no raw
-TeX is left in the text, every image loaded, the console shows no error, no request left
-the machine (each is blocked and reported) and no local file is missing, and every
-solution opens when its toggle is clicked. Notebook pages offer their executed ``.ipynb``
-and ``.md`` for download and launch buttons that open the committed twin notebook.
+Uses the HTML that ``make strict-book`` writes (``make test`` runs that first; ``make browser``
+runs only these tests). On each page: MathJax typeset every formula and no raw TeX is left
+in the text, every image loaded, the console shows no error, no request left the machine
+(each is blocked and reported) and no local file is missing, and every solution opens when
+its toggle is clicked. Notebook pages offer their executed ``.ipynb`` and ``.md`` for
+download and launch buttons that open the committed twin notebook. The language switch of
+every page links to the same page in the other edition, and clicking it lands there.
 
 Skipped, with a message naming what is missing, when the playwright package, Chromium
 (``$CHROMIUM``, default /usr/bin/chromium; ``tools/ensure_browser.sh`` installs it) or the
@@ -23,6 +25,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 HTML = ROOT / "_build" / "html"
+EDITIONS = {"en": HTML, "ja": HTML / "ja"}  # tools/book.py builds the Japanese edition into html/ja
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -43,6 +46,9 @@ def is_notebook(page_name):
 
 PAGES = toc_pages()
 NOTEBOOK_PAGES = [p for p in PAGES if is_notebook(p)]
+# (edition, page) pairs, with ids such as "ja:book/chain_rule"
+EDITION_PAGES = [pytest.param(lang, page, id=f"{lang}:{page}") for lang in EDITIONS for page in PAGES]
+EDITION_NOTEBOOK_PAGES = [pytest.param(lang, page, id=f"{lang}:{page}") for lang in EDITIONS for page in NOTEBOOK_PAGES]
 
 # Text outside code that would mean a formula was not typeset: $$, \( \), \[ \], \begin{...}.
 RAW_TEX = r"\$\$|\\\(|\\\)|\\\[|\\\]|\\begin\{"
@@ -66,8 +72,9 @@ def browser():
     if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
         pytest.skip(f"no Chromium at {CHROMIUM}: run tools/ensure_browser.sh (installs Debian's chromium "
                     f"as root), or set CHROMIUM=/path/to/chromium")
-    if not (HTML / "index.html").exists():
-        pytest.skip(f"no built book in {HTML.relative_to(ROOT)}: run `make strict-book` first")
+    for lang, html in EDITIONS.items():
+        if not (html / "index.html").exists():
+            pytest.skip(f"no built {lang} edition in {html.relative_to(ROOT)}: run `make strict-book` first")
     with sync_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
@@ -77,9 +84,9 @@ def browser():
 class Visit:
     """One page opened with the network blocked, and everything the checks need from it."""
 
-    def __init__(self, browser, page_name):
-        self.page_name = page_name
-        self.path = HTML / f"{page_name}.html"
+    def __init__(self, browser, page_name, lang="en"):
+        self.page_name, self.lang = page_name, lang
+        self.path = EDITIONS[lang] / f"{page_name}.html"
         assert self.path.exists(), f"{self.path.relative_to(ROOT)} was not built"
         self.console_errors, self.blocked, self.missing = [], [], []
         self.context = browser.new_context(viewport={"width": 1300, "height": 1000})
@@ -127,22 +134,22 @@ class Visit:
 
 @pytest.fixture(scope="module")
 def visits(browser):
-    """``visits(page_name)``: the page, loaded and typeset, opened once for all the checks."""
+    """``visits(lang, page_name)``: the page of that edition, loaded and typeset, opened once for all the checks."""
     opened = {}
 
-    def visit(page_name):
-        if page_name not in opened:
-            opened[page_name] = Visit(browser, page_name)
-        return opened[page_name].ready()
+    def visit(lang, page_name):
+        if (lang, page_name) not in opened:
+            opened[lang, page_name] = Visit(browser, page_name, lang)
+        return opened[lang, page_name].ready()
 
     yield visit
     for v in opened.values():
         v.close()
 
 
-@pytest.mark.parametrize("page_name", PAGES)
-def test_math_is_typeset(visits, page_name):
-    v = visits(page_name)
+@pytest.mark.parametrize("lang, page_name", EDITION_PAGES)
+def test_math_is_typeset(visits, lang, page_name):
+    v = visits(lang, page_name)
     assert v.mathjax_error is None, v.mathjax_error
     counts = v.page.evaluate("""() => ({
         math: document.querySelectorAll('.math').length,
@@ -175,9 +182,9 @@ FIND_BAD_FORMULAS = r"""(elements) => {
 }"""
 
 
-@pytest.mark.parametrize("page_name", PAGES)
-def test_no_formula_shows_a_backslash_or_a_tex_error(visits, page_name):
-    v = visits(page_name)
+@pytest.mark.parametrize("lang, page_name", EDITION_PAGES)
+def test_no_formula_shows_a_backslash_or_a_tex_error(visits, lang, page_name):
+    v = visits(lang, page_name)
     if not v.page.locator("script[src*='mathjax']").count():
         return  # no formulas on this page
     assert v.mathjax_error is None, v.mathjax_error
@@ -207,10 +214,10 @@ def test_the_formula_check_catches_a_literal_backslash_and_a_tex_error(browser):
         v.close()
 
 
-@pytest.mark.parametrize("page_name", PAGES)
-def test_displayed_formulas_fit_the_text_column(visits, page_name):
+@pytest.mark.parametrize("lang, page_name", EDITION_PAGES)
+def test_displayed_formulas_fit_the_text_column(visits, lang, page_name):
     """A display wider than the column is cut off at its right edge (or runs under its equation number)."""
-    v = visits(page_name)
+    v = visits(lang, page_name)
     if not v.page.locator("script[src*='mathjax']").count():
         return
     wide = v.page.evaluate("""() => Array.from(MathJax.startup.document.math).filter(item => item.display).map(item => {
@@ -226,36 +233,36 @@ def test_chapters_have_math():
     assert any("$$" in (ROOT / f"{p}.md").read_text() for p in PAGES)
 
 
-@pytest.mark.parametrize("page_name", PAGES)
-def test_every_image_loads(visits, page_name):
-    v = visits(page_name)
+@pytest.mark.parametrize("lang, page_name", EDITION_PAGES)
+def test_every_image_loads(visits, lang, page_name):
+    v = visits(lang, page_name)
     broken = v.page.evaluate("""() => Array.from(document.images)
         .filter(img => !(img.complete && img.naturalWidth > 0)).map(img => img.getAttribute('src'))""")
     assert not broken, f"images that did not load: {broken}"
 
 
-@pytest.mark.parametrize("page_name", PAGES)
-def test_tables_fit_the_text_column(visits, page_name):
-    widths = visits(page_name).page.evaluate("""() => Array.from(
+@pytest.mark.parametrize("lang, page_name", EDITION_PAGES)
+def test_tables_fit_the_text_column(visits, lang, page_name):
+    widths = visits(lang, page_name).page.evaluate("""() => Array.from(
         document.querySelectorAll('.pst-scrollable-table-container'), c => [c.scrollWidth, c.clientWidth])""")
     assert all(scroll <= client for scroll, client in widths), f"a table is wider than the text: {widths}"
 
 
-@pytest.mark.parametrize("page_name", PAGES)
-def test_no_console_errors(visits, page_name):
-    assert visits(page_name).console_errors == []
+@pytest.mark.parametrize("lang, page_name", EDITION_PAGES)
+def test_no_console_errors(visits, lang, page_name):
+    assert visits(lang, page_name).console_errors == []
 
 
-@pytest.mark.parametrize("page_name", PAGES)
-def test_nothing_needed_from_the_network_and_no_missing_file(visits, page_name):
-    v = visits(page_name)
+@pytest.mark.parametrize("lang, page_name", EDITION_PAGES)
+def test_nothing_needed_from_the_network_and_no_missing_file(visits, lang, page_name):
+    v = visits(lang, page_name)
     assert v.blocked == [], f"the page requested these from the network (blocked): {v.blocked}"
     assert v.missing == [], f"local files that failed to load: {v.missing}"
 
 
-@pytest.mark.parametrize("page_name", PAGES)
-def test_solutions_are_hidden_and_open_on_click(visits, page_name):
-    v = visits(page_name)
+@pytest.mark.parametrize("lang, page_name", EDITION_PAGES)
+def test_solutions_are_hidden_and_open_on_click(visits, lang, page_name):
+    v = visits(lang, page_name)
     solutions = v.page.locator("div.solution.dropdown")
     count = solutions.count()
     if page_name in NOTEBOOK_PAGES and re.search(r"^## Exercises$", (ROOT / f"{page_name}.md").read_text(), re.M):
@@ -272,9 +279,9 @@ def test_solutions_are_hidden_and_open_on_click(visits, page_name):
         assert code.count() >= 1 and code.first.is_visible(), f"solution {i + 1} shows no executed code"
 
 
-@pytest.mark.parametrize("page_name", NOTEBOOK_PAGES)
-def test_download_buttons_offer_the_executed_notebook_and_the_source(visits, page_name):
-    v = visits(page_name)
+@pytest.mark.parametrize("lang, page_name", EDITION_NOTEBOOK_PAGES)
+def test_download_buttons_offer_the_executed_notebook_and_the_source(visits, lang, page_name):
+    v = visits(lang, page_name)
     links = v.page.eval_on_selector_all(".dropdown-download-buttons a[href]", "els => els.map(a => a.href)")
     files = {Path(unquote(urlparse(href).path)).suffix: Path(unquote(urlparse(href).path)) for href in links}
     assert {".ipynb", ".md"} <= set(files), f"download links: {links}"
@@ -284,9 +291,9 @@ def test_download_buttons_offer_the_executed_notebook_and_the_source(visits, pag
     assert code and all(c.get("execution_count") for c in code), "the .ipynb download is not executed"
 
 
-@pytest.mark.parametrize("page_name", NOTEBOOK_PAGES)
-def test_launch_buttons_open_the_twin_notebook(visits, page_name):
-    v = visits(page_name)
+@pytest.mark.parametrize("lang, page_name", EDITION_NOTEBOOK_PAGES)
+def test_launch_buttons_open_the_twin_notebook(visits, lang, page_name):
+    v = visits(lang, page_name)
     links = v.page.eval_on_selector_all(".dropdown-launch-buttons a[href]", "els => els.map(a => a.href)")
     twin = Path("notebooks", *Path(page_name).parts[1:]).with_suffix(".ipynb").as_posix()
     binder = [u for u in links if "mybinder.org" in u]
@@ -296,20 +303,80 @@ def test_launch_buttons_open_the_twin_notebook(visits, page_name):
     assert (ROOT / twin).exists()
 
 
-@pytest.mark.parametrize("page_name", NOTEBOOK_PAGES)
-def test_code_cells_have_copy_buttons(visits, page_name):
-    v = visits(page_name)
+@pytest.mark.parametrize("lang, page_name", EDITION_NOTEBOOK_PAGES)
+def test_code_cells_have_copy_buttons(visits, lang, page_name):
+    v = visits(lang, page_name)
     cells = v.page.locator("div.cell_input div.highlight").count()
     assert cells > 0
     assert v.page.locator("div.cell_input button.copybtn").count() == cells
 
 
-def test_search_works_offline(browser):
-    v = Visit(browser, "search").ready()
+@pytest.mark.parametrize("lang, query, expected", [
+    ("en", "backpropagation", "book/chain_rule.html"),
+    ("ja", "連鎖律", "book/chain_rule.html"),
+    ("ja", "中心差分", "book/gradient_checking.html"),   # one query word, two indexed words (中心 差分)
+    ("ja", "計算グラフの逆伝播", "book/computational_graphs.html"),
+])
+def test_search_works_offline(browser, lang, query, expected):
+    v = Visit(browser, "search", lang).ready()
     try:
-        v.page.goto(v.path.as_uri() + "?q=backpropagation", wait_until="load")
+        v.page.goto(v.path.as_uri() + f"?q={query}", wait_until="load")
         v.page.locator("#search-results li").first.wait_for()
-        assert v.page.locator("#search-results li").count() >= 1
+        links = v.page.eval_on_selector_all("#search-results li a", "els => els.map(a => a.href)")
+        assert any(link.split("?")[0].endswith(expected) for link in links), links
+        assert v.blocked == [] and v.console_errors == []
+    finally:
+        v.close()
+
+
+def test_japanese_queries_are_split_like_the_index(browser):
+    """The Japanese edition splits a query with the TinySegmenter model Sphinx indexed the pages with."""
+    from sphinx.search.ja import DefaultSplitter
+
+    def indexed(word):  # the words Sphinx's index keeps (IndexBuilder's filter, SearchJapanese.word_filter)
+        return len(word) > 1 and not (len(word) < 3 and 12353 < ord(word[0]) < 12436)
+
+    samples = ["中心差分", "前進差分と中心差分", "誤差逆伝播法を基礎から学ぶ", "数値勾配を確かめる",
+               "ミニバッチの行列勾配", "companion の check_layer で勾配確認", "学習率 η と損失関数"]
+    v = Visit(browser, "search", "ja").ready()
+    try:
+        split = DefaultSplitter({}).split
+        for text in samples:
+            expected = [w for part in text.split() for w in split(part) if indexed(w)]
+            assert v.page.evaluate("(q) => splitQuery(q)", text) == expected, text
+    finally:
+        v.close()
+
+
+def other_edition(lang):
+    return "ja" if lang == "en" else "en"
+
+
+@pytest.mark.parametrize("lang, page_name", EDITION_PAGES)
+def test_language_switch_links_the_same_page_in_the_other_edition(visits, lang, page_name):
+    v = visits(lang, page_name)
+    there = other_edition(lang)
+    assert v.page.evaluate("document.documentElement.lang") == lang
+    switch = v.page.locator(f"a.btn-language-switch-{there}")
+    assert switch.count() == 1, "no language switch in the page header"
+    href = switch.get_attribute("href")
+    assert href and not href.startswith(("http:", "https:", "/")), href  # relative: works on file:// and on the web
+    target = (v.path.parent / href).resolve()
+    assert target == (EDITIONS[there] / f"{page_name}.html").resolve(), target
+    assert switch.get_attribute("target") is None, "the switch must not open a new tab"
+
+
+@pytest.mark.parametrize("lang, page_name", [("en", "book/chain_rule"), ("ja", "book/chain_rule"),
+                                             ("ja", "book/glossary"), ("en", "book/preface")])
+def test_clicking_the_language_switch_lands_on_the_matching_page(browser, lang, page_name):
+    v = Visit(browser, page_name, lang).ready()
+    try:
+        there = other_edition(lang)
+        v.page.locator(f"a.btn-language-switch-{there}").click()
+        v.page.wait_for_load_state("load")
+        assert Path(unquote(urlparse(v.page.url).path)) == (EDITIONS[there] / f"{page_name}.html").resolve()
+        assert v.page.evaluate("document.documentElement.lang") == there
+        assert v.page.locator(f"a.btn-language-switch-{lang}").count() == 1  # and back again
         assert v.blocked == [] and v.console_errors == []
     finally:
         v.close()
