@@ -38,6 +38,12 @@ NOT_YET_TRANSLATED = {
     "book/initialisation",
     "book/normalisation",
     "book/regularisation",
+    "book/conv_backward",
+    "book/im2col",
+    "book/cnn_digits",
+    "book/preface",      # Part VI's rows and captions
+    "book/notation",     # Part VI's section
+    "book/glossary",     # Part VI's terms
 }
 
 PAGES = i18n.toc_pages()
