@@ -54,9 +54,13 @@ def test_a_translation_that_breaks_markup_is_reported(msgid, msgstr, problem):
 @pytest.mark.parametrize("path", [p for lang in book.TRANSLATIONS for p in i18n.catalogs(lang)],
                          ids=lambda p: p.relative_to(book.LOCALES).as_posix())
 def test_every_translation_keeps_its_markup(path):
-    """Roles, their targets, inline math and code, substitutions, links and numbers survive translation."""
+    """Roles, their targets, inline math and code, substitutions, links and numbers survive translation.
+
+    Fuzzy messages are left out: their msgstr translates an older English text (the completeness
+    test of tests/editions lists them as not translated), so it cannot match the new markup yet.
+    """
     problems = [f"{p}\n    msgid:  {i18n.shorten(m.id)}\n    msgstr: {i18n.shorten(m.string)}"
-                for m in i18n.entries(i18n.read(path)).values() if m.string
+                for m in i18n.entries(i18n.read(path)).values() if i18n.is_done(m)
                 for p in i18n.markup_problems(m.id, m.string)]
     assert not problems, "\n".join(problems)
 
