@@ -26,14 +26,15 @@ module              what it holds                                 chapter
                                                                   Training a digit classifier
 ``optim``           SGD, Momentum, AdaGrad, RMSProp, Adam;        Optimizers;
                     weight_decay, AdamW, clip_grad_norm           Regularisation; Initialisation ...
-``datasets``        load_digits, load_mnist, download_mnist,      Training a digit classifier
-                    read_idx, split
+``datasets``        load_digits, load_mnist, download_mnist,      Training a digit classifier;
+                    read_idx, split; load_devils_dictionary,      A tiny character-level language
+                    CharVocab, text_windows                       model
 ``training``        fit, evaluate                                 Training a digit classifier
 ``plots``           plot_history, plot_confusion_matrix,          Optimizers;
                     plot_digits;                                  Training a digit classifier;
                     plot_activation_histograms,                   Initialisation and the depth problem
                     plot_gradient_norms, plot_layer_statistics,
-                    plot_runs
+                    plot_runs; plot_loss_curves                   A tiny character-level language model
 ``checks``          check_layer, check_gradient, check_answer:    Preface ("Using companion");
                     homework checkers that print a verdict        every chapter's exercises
 ``answers``         the registered answers of the exercises       every chapter's exercises
@@ -68,10 +69,10 @@ from .layers import AddLayer, DivLayer, Linear, MulLayer, Sequential, SubLayer, 
 from .losses import MSELoss, SoftmaxCrossEntropy, log_softmax, softmax
 from .metrics import accuracy, confusion_matrix
 from .optim import SGD, AdaGrad, Adam, AdamW, Momentum, Optimizer, RMSProp, clip_grad_norm
-from .datasets import download_mnist, load_digits, load_mnist, read_idx
+from .datasets import CharVocab, download_mnist, load_devils_dictionary, load_digits, load_mnist, read_idx, text_windows
 from .training import evaluate, fit
 from .plots import (plot_activation_histograms, plot_confusion_matrix, plot_digits, plot_gradient_norms, plot_history,
-                    plot_layer_statistics, plot_runs)
+                    plot_layer_statistics, plot_loss_curves, plot_runs)
 from .viz import Graph, draw_graph, to_mermaid, trace
 from .normalization import BatchNorm, LayerNorm
 from .regularization import Dropout
@@ -99,4 +100,6 @@ __all__ = [
     "BatchNorm", "Dropout", "LayerNorm",
     # convolution (part VI)
     "AvgPool2d", "Conv2d", "Flatten", "MaxPool2d", "col2im", "digits_cnn", "digits_mlp", "im2col",
+    # a character-level language model (part VII)
+    "CharVocab", "load_devils_dictionary", "plot_loss_curves", "text_windows",
 ]
