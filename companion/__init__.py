@@ -29,7 +29,8 @@ module              what it holds                                 chapter
 ``datasets``        load_digits, load_mnist, download_mnist,      Training a digit classifier;
                     read_idx, split; load_devils_dictionary,      A tiny character-level language
                     CharVocab, text_windows                       model
-``training``        fit, evaluate                                 Training a digit classifier
+``training``        fit, evaluate;                                Training a digit classifier;
+                    fit_language_model, evaluate_language_model   A tiny character-level language model
 ``plots``           plot_history, plot_confusion_matrix,          Optimizers;
                     plot_digits;                                  Training a digit classifier;
                     plot_activation_histograms,                   Initialisation and the depth problem
@@ -47,6 +48,8 @@ module              what it holds                                 chapter
 ``conv``            Conv2d, MaxPool2d, AvgPool2d, Flatten,        Convolution backward by hand;
                     im2col, col2im: layers on images              im2col: convolution as a matrix
                     (n, c, h, w)                                  product; A CNN on the digits
+``language_model``  LearnedPositions, sample: learned position    A tiny character-level language model
+                    vectors; text drawn from a model
 ``models``          digits_mlp, digits_cnn: the book's networks   Training a digit classifier;
                     for the 8x8 digits                            A CNN on the digits
 ==================  ============================================  =====================================
@@ -70,7 +73,7 @@ from .losses import MSELoss, SoftmaxCrossEntropy, log_softmax, softmax
 from .metrics import accuracy, confusion_matrix
 from .optim import SGD, AdaGrad, Adam, AdamW, Momentum, Optimizer, RMSProp, clip_grad_norm
 from .datasets import CharVocab, download_mnist, load_devils_dictionary, load_digits, load_mnist, read_idx, text_windows
-from .training import evaluate, fit
+from .training import evaluate, evaluate_language_model, fit, fit_language_model
 from .plots import (plot_activation_histograms, plot_confusion_matrix, plot_digits, plot_gradient_norms, plot_history,
                     plot_layer_statistics, plot_loss_curves, plot_runs)
 from .viz import Graph, draw_graph, to_mermaid, trace
@@ -79,6 +82,7 @@ from .regularization import Dropout
 from .diagnostics import layer_statistics
 from .conv import AvgPool2d, Conv2d, Flatten, MaxPool2d, col2im, im2col  # part VI
 from .models import digits_cnn, digits_mlp
+from .language_model import LearnedPositions, sample  # part VII
 from . import answers  # noqa: F401  (registers every exercise's answer for check_answer)
 
 __version__ = "0.1.0"
@@ -101,5 +105,6 @@ __all__ = [
     # convolution (part VI)
     "AvgPool2d", "Conv2d", "Flatten", "MaxPool2d", "col2im", "digits_cnn", "digits_mlp", "im2col",
     # a character-level language model (part VII)
-    "CharVocab", "load_devils_dictionary", "plot_loss_curves", "text_windows",
+    "CharVocab", "LearnedPositions", "evaluate_language_model", "fit_language_model", "load_devils_dictionary",
+    "plot_loss_curves", "sample", "text_windows",
 ]
