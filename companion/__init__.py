@@ -48,6 +48,10 @@ module              what it holds                                 chapter
                     (n, c, h, w)                                  product; A CNN on the digits
 ``models``          digits_mlp, digits_cnn: the book's networks   Training a digit classifier;
                     for the 8x8 digits                            A CNN on the digits
+``sequence``        Embedding, RNN, tensor_rnn: token lookup      Embeddings and backpropagation
+                    and a tanh recurrent layer over sequences     through time
+                    (n, S, d), with BPTT; (autodiff: stack,
+                    concat)
 ==================  ============================================  =====================================
 
 Conventions: float64 everywhere; a minibatch is row-major, shape ``(n, features)``
@@ -57,7 +61,7 @@ or ``ValueError`` naming the layer, what it got and what it expected;
 ``backward`` before ``forward`` raises ``RuntimeError``.
 """
 
-from .autodiff import Tensor
+from .autodiff import Tensor, concat, stack
 from .checks import CheckResult, check_answer, check_gradient, check_layer, register_answer
 from .functions import Exp, Function, Identity, Log, Plus1, Power, Reciprocal, ReLU, Sigmoid, Square, Tanh
 from .gradcheck import (gradient_check, gradient_errors, layer_gradient_errors, numerical_gradient,
@@ -78,6 +82,7 @@ from .regularization import Dropout
 from .diagnostics import layer_statistics
 from .conv import AvgPool2d, Conv2d, Flatten, MaxPool2d, col2im, im2col  # part VI
 from .models import digits_cnn, digits_mlp
+from .sequence import RNN, Embedding, tensor_rnn  # part VII
 from . import answers  # noqa: F401  (registers every exercise's answer for check_answer)
 
 __version__ = "0.1.0"
@@ -99,4 +104,6 @@ __all__ = [
     "BatchNorm", "Dropout", "LayerNorm",
     # convolution (part VI)
     "AvgPool2d", "Conv2d", "Flatten", "MaxPool2d", "col2im", "digits_cnn", "digits_mlp", "im2col",
+    # sequences and attention (part VII)
+    "Embedding", "RNN", "concat", "stack", "tensor_rnn",
 ]
