@@ -56,6 +56,10 @@ module              what it holds                                 chapter
                     for the 8x8 digits                            A CNN on the digits
 ``attention``       scaled_dot_product_attention (and its         Self-attention, derived by hand
                     _backward), SelfAttention, TransformerBlock
+``sequence``        Embedding, RNN, tensor_rnn: token lookup      Embeddings and backpropagation
+                    and a tanh recurrent layer over sequences     through time
+                    (n, S, d), with BPTT; (autodiff: stack,
+                    concat)
 ==================  ============================================  =====================================
 
 Conventions: float64 everywhere; a minibatch is row-major, shape ``(n, features)``
@@ -65,7 +69,7 @@ or ``ValueError`` naming the layer, what it got and what it expected;
 ``backward`` before ``forward`` raises ``RuntimeError``.
 """
 
-from .autodiff import Tensor
+from .autodiff import Tensor, concat, stack
 from .checks import CheckResult, check_answer, check_gradient, check_layer, register_answer
 from .functions import Exp, Function, Identity, Log, Plus1, Power, Reciprocal, ReLU, Sigmoid, Square, Tanh
 from .gradcheck import (gradient_check, gradient_errors, layer_gradient_errors, numerical_gradient,
@@ -89,6 +93,7 @@ from .models import digits_cnn, digits_mlp
 from .language_model import LearnedPositions, sample  # part VII
 from .attention import (SelfAttention, TransformerBlock, scaled_dot_product_attention,  # part VII
                         scaled_dot_product_attention_backward)
+from .sequence import RNN, Embedding, tensor_rnn  # part VII
 from . import answers  # noqa: F401  (registers every exercise's answer for check_answer)
 
 __version__ = "0.1.0"
@@ -116,4 +121,6 @@ __all__ = [
     # sequences and attention (part VII)
     "SelfAttention", "TransformerBlock", "scaled_dot_product_attention", "scaled_dot_product_attention_backward",
     "softmax_backward",
+    # sequences and attention (part VII)
+    "Embedding", "RNN", "concat", "stack", "tensor_rnn",
 ]
