@@ -29,7 +29,7 @@ module              what it holds                                 chapter
                     weight_decay, AdamW, clip_grad_norm           Regularisation; Initialisation ...
 ``datasets``        load_digits, load_mnist, download_mnist,      Training a digit classifier;
                     read_idx, split; load_devils_dictionary,      A tiny character-level language
-                    CharVocab, text_windows                       model
+                    split_text, CharVocab, text_windows           model
 ``training``        fit, evaluate;                                Training a digit classifier;
                     fit_language_model, evaluate_language_model   A tiny character-level language model
 ``plots``           plot_history, plot_confusion_matrix,          Optimizers;
@@ -53,7 +53,8 @@ module              what it holds                                 chapter
 ``language_model``  LearnedPositions, sample: learned position    A tiny character-level language model
                     vectors; text drawn from a model
 ``models``          digits_mlp, digits_cnn: the book's networks   Training a digit classifier;
-                    for the 8x8 digits                            A CNN on the digits
+                    for the 8x8 digits;                           A CNN on the digits;
+                    char_rnn, char_transformer                    A tiny character-level language model
 ``attention``       scaled_dot_product_attention (and its         Self-attention, derived by hand
                     _backward), SelfAttention, TransformerBlock
 ``sequence``        Embedding, RNN, tensor_rnn: token lookup      Embeddings and backpropagation
@@ -80,7 +81,8 @@ from .layers import AddLayer, DivLayer, Linear, MulLayer, Sequential, SubLayer, 
 from .losses import MSELoss, SoftmaxCrossEntropy, log_softmax, softmax, softmax_backward
 from .metrics import accuracy, confusion_matrix
 from .optim import SGD, AdaGrad, Adam, AdamW, Momentum, Optimizer, RMSProp, clip_grad_norm
-from .datasets import CharVocab, download_mnist, load_devils_dictionary, load_digits, load_mnist, read_idx, text_windows
+from .datasets import (CharVocab, download_mnist, load_devils_dictionary, load_digits, load_mnist, read_idx, split_text,
+                       text_windows)
 from .training import evaluate, evaluate_language_model, fit, fit_language_model
 from .plots import (plot_activation_histograms, plot_confusion_matrix, plot_digits, plot_gradient_norms, plot_history,
                     plot_layer_statistics, plot_loss_curves, plot_runs)
@@ -89,7 +91,7 @@ from .normalization import BatchNorm, LayerNorm
 from .regularization import Dropout
 from .diagnostics import layer_statistics
 from .conv import AvgPool2d, Conv2d, Flatten, MaxPool2d, col2im, im2col  # part VI
-from .models import digits_cnn, digits_mlp
+from .models import char_rnn, char_transformer, digits_cnn, digits_mlp
 from .language_model import LearnedPositions, sample  # part VII
 from .attention import (SelfAttention, TransformerBlock, scaled_dot_product_attention,  # part VII
                         scaled_dot_product_attention_backward)
@@ -116,8 +118,8 @@ __all__ = [
     # convolution (part VI)
     "AvgPool2d", "Conv2d", "Flatten", "MaxPool2d", "col2im", "digits_cnn", "digits_mlp", "im2col",
     # a character-level language model (part VII)
-    "CharVocab", "LearnedPositions", "evaluate_language_model", "fit_language_model", "load_devils_dictionary",
-    "plot_loss_curves", "sample", "text_windows",
+    "CharVocab", "LearnedPositions", "char_rnn", "char_transformer", "evaluate_language_model", "fit_language_model", "load_devils_dictionary",
+    "plot_loss_curves", "sample", "split_text", "text_windows",
     # sequences and attention (part VII)
     "SelfAttention", "TransformerBlock", "scaled_dot_product_attention", "scaled_dot_product_attention_backward",
     "softmax_backward",

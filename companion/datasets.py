@@ -21,6 +21,7 @@ Text, for next-character prediction:
 - ``load_devils_dictionary()``: Ambrose Bierce's *The Devil's Dictionary*
   (1911, public domain), 299,526 ASCII characters shipped with companion in
   ``companion/data/`` (source, licence and how it was trimmed: the README there).
+- ``split_text(text, fraction)``: training and held-out parts, cut where an entry ends.
 - ``CharVocab(text)``: the characters of a text, numbered; ``encode`` and ``decode``.
 - ``text_windows(ids, length)``: windows of a sequence of character ids, as
   ``(inputs, targets)`` of shape (n, length), each target the next character.
@@ -37,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._validate import as_float_array, as_rng, positive_int
+from ._validate import as_float_array, as_rng, number_in, positive_int
 
 # The official files, with the SHA-256 of each (as published by torchvision and others).
 MNIST_FILES = {
@@ -315,6 +316,23 @@ class CharVocab:
             raise ValueError(f"CharVocab.decode: id {ids[i]} at position {i} is out of range; expected ids in "
                              f"0..{self.size - 1}")
         return "".join(self.chars[i] for i in ids)
+
+
+def split_text(text, fraction=0.9):
+    """``(train, held_out)``: the text cut at the first blank line after ``fraction`` of its characters.
+
+    In *The Devil's Dictionary* a blank line ends an entry, so the held-out
+    part starts with a whole entry (the training part keeps the blank line).
+    A text with no blank line after that point raises ``ValueError``.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"split_text: expected the text as a str, got {type(text).__name__}")
+    fraction = number_in(fraction, "fraction", "split_text", 0.0, 1.0)
+    cut = text.find("\n\n", int(fraction * len(text)))
+    if cut < 0:
+        raise ValueError(f"split_text: no blank line after {fraction:.0%} of the text ({len(text)} characters); "
+                         f"expected one to cut at")
+    return text[:cut + 2], text[cut + 2:]
 
 
 def text_windows(ids, length, *, stride=None):
