@@ -48,6 +48,8 @@ derivative rules" (``out`` is the operation's result)::
     Part VI       x.max_pool2d(k, s)  (composite: im2col, reshape, max over each window)
     Part VII      stack(ts, axis)     input i gets slice i of dout along the new axis
     Part VII      concat(ts, axis)    dout split where the inputs were joined
+    Part VII      x.softmax(axis)     out * (dout - (dout * out).sum(axis)): the Jacobian, never formed
+    Part VII      x.masked_fill(m, v) dout where m is False, 0 where m is True
 
 Broadcasting: the elementwise operations follow numpy's rules, so a bias of
 shape ``(k,)`` adds to every row of an ``(n, k)`` tensor. ``local_backward``
@@ -555,6 +557,61 @@ class Tensor:
 
 
     # ------------------------------------ Part VII (Sequences and attention) operations
+
+    def softmax(self, axis=-1):
+        """Softmax along ``axis`` (default the last): every slice along it becomes probabilities.
+
+        Each slice is shifted by its maximum first (no overflow), so entries
+        of -inf (from ``masked_fill``) become probabilities of exactly 0; a
+        slice whose entries are all -inf has no softmax and raises
+        ``ValueError``. Backward is the softmax's Jacobian applied without
+        forming it (chapter "Softmax and cross-entropy")::
+
+            dx = out * (dout - (dout * out).sum(axis, keepdims=True))
+        """
+        x = self.data
+        if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+            raise TypeError(f"Tensor.softmax: axis must be an int, got {axis!r}")
+        if x.ndim:
+            (axis,) = _axes(axis, x.ndim, "softmax")
+        if x.ndim == 0 or x.shape[axis] == 0:
+            raise ValueError(f"Tensor.softmax: no entries along axis {axis} (shape {x.shape}); expected at least one")
+        top = x.max(axis=axis, keepdims=True)
+        if np.isneginf(top).any():
+            raise ValueError("Tensor.softmax: a slice has every entry -inf (all masked); its softmax is undefined")
+        e = np.exp(x - top)
+        out = e / e.sum(axis=axis, keepdims=True)
+
+        def local_backward(dout):     # dx_l = p_l (dout_l - sum_j dout_j p_j): the Jacobian never formed
+            weighted = dout * out
+            return (weighted - out * weighted.sum(axis=axis, keepdims=True),)
+
+        return _result(out, (self,), "softmax", local_backward)
+
+    def masked_fill(self, mask, value):
+        """Entries where ``mask`` is True replaced by ``value`` (a number, -inf allowed); the rest kept.
+
+        ``mask`` is a boolean array that broadcasts with the tensor (a causal
+        mask ``(S, S)`` for scores ``(n, S, S)``). A replaced entry no longer
+        depends on the input, so it passes no gradient back: ``dx = dout``
+        where the mask is False and exactly 0 where it is True. Filling with
+        -inf before a softmax gives those positions probability 0.
+        """
+        if isinstance(mask, Tensor):
+            raise TypeError("Tensor.masked_fill: the mask must be a boolean numpy array, not a Tensor")
+        mask = np.asarray(mask)
+        if mask.dtype != np.bool_:
+            raise TypeError(f"Tensor.masked_fill: the mask must be a boolean array, got dtype {mask.dtype}")
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or np.isnan(value):
+            raise TypeError(f"Tensor.masked_fill: value must be a number (-inf allowed), got {value!r}")
+        x = self.data
+        out = _broadcast(lambda a, m: np.where(m, float(value), a), x, mask, "masked_fill")
+        keep = ~mask
+
+        def local_backward(dout):     # y = x where kept, value where masked: dy/dx = 1 or 0
+            return (dout * keep,)
+
+        return _result(out, (self,), "masked_fill", local_backward)
 
 
     # ---------------------------------------------------------------- backward
