@@ -37,7 +37,6 @@ NOT_YET_TRANSLATED = {
     "book/conv_backward",
     "book/im2col",
     "book/cnn_digits",
-    "book/notation",     # Part VI's section
     "book/glossary",     # Part VI's terms
 }
 
