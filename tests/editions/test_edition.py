@@ -37,7 +37,6 @@ NOT_YET_TRANSLATED = {
     "book/conv_backward",
     "book/im2col",
     "book/cnn_digits",
-    "book/glossary",     # Part VI's terms
 }
 
 PAGES = i18n.toc_pages()
