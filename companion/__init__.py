@@ -55,12 +55,12 @@ module              what it holds                                 chapter
 ``models``          digits_mlp, digits_cnn: the book's networks   Training a digit classifier;
                     for the 8x8 digits;                           A CNN on the digits;
                     char_rnn, char_transformer                    A tiny character-level language model
-``attention``       scaled_dot_product_attention (and its         Self-attention, derived by hand
-                    _backward), SelfAttention, TransformerBlock
 ``sequence``        Embedding, RNN, tensor_rnn: token lookup      Embeddings and backpropagation
                     and a tanh recurrent layer over sequences     through time
                     (n, S, d), with BPTT; (autodiff: stack,
                     concat)
+``attention``       scaled_dot_product_attention (and its         Self-attention, derived by hand
+                    _backward), SelfAttention, TransformerBlock
 ==================  ============================================  =====================================
 
 Conventions: float64 everywhere; a minibatch is row-major, shape ``(n, features)``
@@ -92,10 +92,10 @@ from .regularization import Dropout
 from .diagnostics import layer_statistics
 from .conv import AvgPool2d, Conv2d, Flatten, MaxPool2d, col2im, im2col  # part VI
 from .models import char_rnn, char_transformer, digits_cnn, digits_mlp
-from .language_model import LearnedPositions, sample  # part VII
+from .sequence import RNN, Embedding, tensor_rnn  # part VII
 from .attention import (SelfAttention, TransformerBlock, scaled_dot_product_attention,  # part VII
                         scaled_dot_product_attention_backward)
-from .sequence import RNN, Embedding, tensor_rnn  # part VII
+from .language_model import LearnedPositions, sample  # part VII
 from . import answers  # noqa: F401  (registers every exercise's answer for check_answer)
 
 __version__ = "0.1.0"
@@ -117,12 +117,11 @@ __all__ = [
     "BatchNorm", "Dropout", "LayerNorm",
     # convolution (part VI)
     "AvgPool2d", "Conv2d", "Flatten", "MaxPool2d", "col2im", "digits_cnn", "digits_mlp", "im2col",
-    # a character-level language model (part VII)
-    "CharVocab", "LearnedPositions", "char_rnn", "char_transformer", "evaluate_language_model", "fit_language_model", "load_devils_dictionary",
-    "plot_loss_curves", "sample", "split_text", "text_windows",
-    # sequences and attention (part VII)
-    "SelfAttention", "TransformerBlock", "scaled_dot_product_attention", "scaled_dot_product_attention_backward",
-    "softmax_backward",
     # sequences and attention (part VII)
     "Embedding", "RNN", "concat", "stack", "tensor_rnn",
+    "SelfAttention", "TransformerBlock", "scaled_dot_product_attention", "scaled_dot_product_attention_backward",
+    "softmax_backward",
+    # a character-level language model (part VII)
+    "CharVocab", "LearnedPositions", "char_rnn", "char_transformer", "evaluate_language_model", "fit_language_model",
+    "load_devils_dictionary", "plot_loss_curves", "sample", "split_text", "text_windows",
 ]

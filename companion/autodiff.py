@@ -46,10 +46,10 @@ derivative rules" (``out`` is the operation's result)::
     Part VI       x.im2col(k, s, p)   col2im(dout): each patch entry back to its pixel, overlaps add
     Part VI       x.conv2d(W, b)      (composite: im2col, @, +, reshape, transpose)
     Part VI       x.max_pool2d(k, s)  (composite: im2col, reshape, max over each window)
-    Part VII      x.softmax(axis)     out * (dout - (dout * out).sum(axis)): the Jacobian, never formed
-    Part VII      x.masked_fill(m, v) dout where m is False, 0 where m is True
     Part VII      stack(ts, axis)     input i gets slice i of dout along the new axis
     Part VII      concat(ts, axis)    dout split where the inputs were joined
+    Part VII      x.softmax(axis)     out * (dout - (dout * out).sum(axis)): the Jacobian, never formed
+    Part VII      x.masked_fill(m, v) dout where m is False, 0 where m is True
 
 Broadcasting: the elementwise operations follow numpy's rules, so a bias of
 shape ``(k,)`` adds to every row of an ``(n, k)`` tensor. ``local_backward``
