@@ -36,7 +36,6 @@ NOT_YET_TRANSLATED = {
     "book/autodiff",
     "book/vector_jacobian",
     "book/initialisation",
-    "book/cnn_digits",
     "book/preface",      # Part VI's rows and captions
     "book/notation",     # Part VI's section
     "book/glossary",     # Part VI's terms
