@@ -32,11 +32,6 @@ NOT_YET_TRANSLATED = {
     "book/autodiff",
     "book/vector_jacobian",
     "book/initialisation",
-    "book/normalisation",
-    "book/regularisation",
-    "book/conv_backward",
-    "book/im2col",
-    "book/cnn_digits",
 }
 
 PAGES = i18n.toc_pages()
