@@ -32,7 +32,6 @@ NOT_YET_TRANSLATED = {
     "book/minibatch_gradients",
     "book/softmax_cross_entropy",
     "book/optimizers",
-    "book/initialisation",
     "book/normalisation",
     "book/regularisation",
     "book/conv_backward",
