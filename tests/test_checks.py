@@ -508,6 +508,18 @@ PINNED = {
                      "dU1": companion.numerical_gradient(
                          lambda u: (u - (u + 3.0) / 2) / np.sqrt(((u - 3.0) / 2) ** 2 + 1e-5), 1.0)},
     "ex-reg-decay": {"per_step": 1 - 0.1 * 0.01, "after_100": np.exp(100 * np.log1p(-0.1 * 0.01))},
+    # Part VII: central differences of the two-position scalar RNN; closed forms for [[a, 1], [0, a]]
+    "ex-bptt-hand": {
+        "dL/dW_X": companion.numerical_gradient(lambda w: np.tanh(-0.5 * w + 0.5 * np.tanh(w)), 1.0),
+        "dL/dW_H": companion.numerical_gradient(lambda w: np.tanh(-0.5 + w * np.tanh(1.0)), 0.5),
+        "dL/db": companion.numerical_gradient(lambda b: np.tanh(-0.5 + b + 0.5 * np.tanh(1.0 + b)), 0.0)},
+    "ex-bptt-scatter-bug": {"buggy": 4.0, "right": 1.0 + 2.0 + 4.0},   # the last write of row "a"; every share
+    "ex-bptt-nonnormal": {  # [[p, q], [0, p]] has largest singular value (|q| + sqrt(q^2 + 4 p^2)) / 2
+        name: (abs(q) + np.sqrt(q ** 2 + 4 * p ** 2)) / 2
+        for name, (p, q) in [("spectral norm", (0.9, 1.0)),
+                             ("largest", max(((0.9 ** k, k * 0.9 ** (k - 1)) for k in range(1, 101)),
+                                             key=lambda pq: pq[1] + np.sqrt(pq[1] ** 2 + 4 * pq[0] ** 2))),
+                             ("at k = 100", (0.9 ** 100, 100 * 0.9 ** 99))]},
 }
 TOLERANCES = {"ex-init-factor": 0.03, "ex-init-leaky": 0.01}  # simulated, not exact
 
