@@ -284,6 +284,6 @@ def _single_head_attention(x, layer):
 
 register_answer("ex-attention-backward", "attention", reference=_single_head_attention,
                 layer_args=ATTENTION_CONFIGS, input_shapes=ATTENTION_SHAPES,
-                hint="each row of P is a softmax, so dE needs the softmax chapter's row sum; E = Q K^T / sqrt(d) "
+                hint="each row of P is a softmax, so dE needs the softmax chapter's sum over the row; E = Q K^T / sqrt(d) "
                      "sends dE K to Q and dE^T Q to K, each divided by sqrt(d); x feeds three projections, so its "
                      "gradient is the sum of three terms")

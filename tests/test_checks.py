@@ -1049,7 +1049,7 @@ def test_wrong_attention_backwards_get_a_verdict_naming_the_first_wrong_entry(st
     printed = flat(capsys.readouterr().out)
     assert expected in printed, printed
     assert re.search(r"first wrong entry dx\[\d+, \d+, \d+\]: yours -?[\d.e+-]+, numerical", printed), printed
-    assert "exercise hint: each row of P is a softmax, so dE needs the softmax chapter's row sum" in printed
+    assert "exercise hint: each row of P is a softmax, so dE needs the softmax chapter's sum over the row" in printed
 
 
 def test_an_attention_without_its_mask_computes_the_wrong_function(capsys):
