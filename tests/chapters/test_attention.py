@@ -226,3 +226,11 @@ def test_exercise_single_head_attention(student_bug):
             return dQ @ self.W_q.T + dK @ self.W_k.T + dV @ self.W_v.T
 
     assert bool(companion.check_answer("ex-attention-backward", Solution, verbose=False)) is not student_bug
+
+
+def test_xavier_projections_give_queries_and_keys_of_unit_variance():
+    """"each entry of a query or a key has variance d * (1/d) * 1 = 1" for inputs of mean square 1."""
+    layer = SelfAttention(64, rng=0)
+    x = np.random.default_rng(1).normal(size=(20, 32, 64))
+    for W in (layer.W_q, layer.W_k):
+        assert abs((x @ W).var() - 1) < 0.1
