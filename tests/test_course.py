@@ -11,6 +11,7 @@ import csv
 import fcntl
 import os
 import re
+import shlex
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -86,6 +87,14 @@ WRONG = [
 ]
 
 
+# The commands course/README.md gives a teacher, run as given (in the course directory).
+GRADING = [
+    'nbgrader autograde "*"',                                                      # every submission
+    "nbgrader export --exporter=grade_export.PerQuestionCsv --to=grades_per_question.csv",
+    "nbgrader export --to=grades.csv",                                             # a total per submission
+]
+
+
 def grader(name):
     return course.grader_notebook(name)
 
@@ -136,9 +145,8 @@ def grade_everything(root):
             target = root / "submitted" / student / name / f"{name}.ipynb"
             target.parent.mkdir(parents=True, exist_ok=True)
             nbformat.write(nb, target)
-    nbgrader(root, "autograde", "*")                      # README: grade every submission of every assignment
-    nbgrader(root, "export", "--exporter=grade_export.PerQuestionCsv", "--to=grades_per_question.csv")
-    nbgrader(root, "export", "--to=grades.csv")           # nbgrader's own export: one total per submission
+    for command in GRADING:
+        nbgrader(root, *shlex.split(command)[1:])
     (root / "done").write_text("ok")
 
 
@@ -167,6 +175,12 @@ def scores(graded):
     return table
 
 
+def test_the_readme_gives_the_commands_these_tests_run():
+    readme = (ROOT / "course" / "README.md").read_text()
+    for command in GRADING + ["make course", "source .venv/bin/activate"]:
+        assert command in readme, command
+
+
 def test_the_kit_has_an_assignment_for_each_part():
     assert len(ASSIGNMENTS) >= 7
     assert [name[:3] for name in ASSIGNMENTS] == [f"a{k}_" for k in range(1, len(ASSIGNMENTS) + 1)]
@@ -184,6 +198,9 @@ def test_every_question_has_points_a_solution_and_a_hidden_test(name):
         if meta.get("grade"):
             assert "### BEGIN HIDDEN TESTS" in cell.source, f"{meta['grade_id']} has no hidden test"
             assert cell.source.split("### BEGIN HIDDEN TESTS")[1].split("### END HIDDEN TESTS")[0].strip()
+    imports = {line.split()[1] for cell in nb.cells if cell.cell_type == "code"
+               for line in cell.source.splitlines() if re.match(r"(import|from) ", line)}
+    assert imports <= {"numpy", "companion"}, f"{name}: students would need {imports - {'numpy', 'companion'}}"
     hidden = "\n".join(course.hidden_lines(nb))   # gradients are graded by companion.checks: verdicts, not tracebacks
     assert re.search(r"check_(layer|gradient|answer)\(|check_\w+\(", hidden), f"{name}: no companion.checks call"
 
