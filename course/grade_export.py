@@ -5,13 +5,14 @@ exporter gives one row per submission and question, so a teacher sees which ques
 found hard:
 
     assignment,student_id,timestamp,question,points,max_points
-    a1_graphs,alice,2025-01-01 10:00:00,q1_cube,2.0,2.0
+    a1_graphs,alice,2025-01-01 10:00:00,q1_cube,0,2
     ...
-    a1_graphs,alice,2025-01-01 10:00:00,total,5.0,7.0
+    a1_graphs,alice,2025-01-01 10:00:00,total,5,7
 
-`question` is the grade id of a test cell (the name in the notebook's cell metadata; the kit names
-them q1_..., q2_..., so they sort in order); the last row of each submission is its total. Only submitted notebooks are listed (nbgrader's export lists
-missing submissions with a score of 0).
+`question` is the grade id of a test cell (the name in the notebook's cell metadata; the kit
+names them q1_..., q2_..., so they sort in order); the last row of each submission is its
+total. Only submitted notebooks are listed (nbgrader's own export also lists the students who
+did not submit, with a score of 0).
 """
 import csv
 
