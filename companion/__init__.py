@@ -21,7 +21,8 @@ module              what it holds                                 chapter
 ``init``            he_normal, xavier_normal;                     Matrix gradients for a minibatch;
                     standard_normal                               Initialisation and the depth problem
 ``losses``          MSELoss;                                      Matrix gradients for a minibatch;
-                    softmax, log_softmax, SoftmaxCrossEntropy     Softmax and cross-entropy
+                    softmax, log_softmax, SoftmaxCrossEntropy,    Softmax and cross-entropy;
+                    softmax_backward                              Self-attention, derived by hand
 ``metrics``         accuracy, confusion_matrix                    Softmax and cross-entropy;
                                                                   Training a digit classifier
 ``optim``           SGD, Momentum, AdaGrad, RMSProp, Adam;        Optimizers;
@@ -37,8 +38,9 @@ module              what it holds                                 chapter
 ``checks``          check_layer, check_gradient, check_answer:    Preface ("Using companion");
                     homework checkers that print a verdict        every chapter's exercises
 ``answers``         the registered answers of the exercises       every chapter's exercises
-``autodiff``        Tensor: reverse-mode automatic                Automatic differentiation
-                    differentiation
+``autodiff``        Tensor: reverse-mode automatic                Automatic differentiation;
+                    differentiation (softmax, masked_fill for     Self-attention, derived by hand
+                    attention)
 ``diagnostics``     layer_statistics: activations and gradient    Initialisation and the depth problem;
                     norms of every layer                          Normalisation
 ``normalization``   BatchNorm, LayerNorm (train/eval)             Normalisation
@@ -48,16 +50,22 @@ module              what it holds                                 chapter
                     (n, c, h, w)                                  product; A CNN on the digits
 ``models``          digits_mlp, digits_cnn: the book's networks   Training a digit classifier;
                     for the 8x8 digits                            A CNN on the digits
+``sequence``        Embedding, RNN, tensor_rnn: token lookup      Embeddings and backpropagation
+                    and a tanh recurrent layer over sequences     through time
+                    (n, S, d), with BPTT; (autodiff: stack,
+                    concat)
+``attention``       scaled_dot_product_attention (and its         Self-attention, derived by hand
+                    _backward), SelfAttention, TransformerBlock
 ==================  ============================================  =====================================
 
 Conventions: float64 everywhere; a minibatch is row-major, shape ``(n, features)``
-(images: ``(n, channels, height, width)``);
+(images: ``(n, channels, height, width)``; sequences: ``(n, S, features)``);
 ``forward`` caches what ``backward(dout)`` needs; bad input raises ``TypeError``
 or ``ValueError`` naming the layer, what it got and what it expected;
 ``backward`` before ``forward`` raises ``RuntimeError``.
 """
 
-from .autodiff import Tensor
+from .autodiff import Tensor, concat, stack
 from .checks import CheckResult, check_answer, check_gradient, check_layer, register_answer
 from .functions import Exp, Function, Identity, Log, Plus1, Power, Reciprocal, ReLU, Sigmoid, Square, Tanh
 from .gradcheck import (gradient_check, gradient_errors, layer_gradient_errors, numerical_gradient,
@@ -65,7 +73,7 @@ from .gradcheck import (gradient_check, gradient_errors, layer_gradient_errors, 
                         tensor_gradient_errors)
 from .init import he_normal, standard_normal, xavier_normal
 from .layers import AddLayer, DivLayer, Linear, MulLayer, Sequential, SubLayer, mlp
-from .losses import MSELoss, SoftmaxCrossEntropy, log_softmax, softmax
+from .losses import MSELoss, SoftmaxCrossEntropy, log_softmax, softmax, softmax_backward
 from .metrics import accuracy, confusion_matrix
 from .optim import SGD, AdaGrad, Adam, AdamW, Momentum, Optimizer, RMSProp, clip_grad_norm
 from .datasets import download_mnist, load_digits, load_mnist, read_idx
@@ -78,6 +86,9 @@ from .regularization import Dropout
 from .diagnostics import layer_statistics
 from .conv import AvgPool2d, Conv2d, Flatten, MaxPool2d, col2im, im2col  # part VI
 from .models import digits_cnn, digits_mlp
+from .sequence import RNN, Embedding, tensor_rnn  # part VII
+from .attention import (SelfAttention, TransformerBlock, scaled_dot_product_attention,  # part VII
+                        scaled_dot_product_attention_backward)
 from . import answers  # noqa: F401  (registers every exercise's answer for check_answer)
 
 __version__ = "0.1.0"
@@ -99,4 +110,8 @@ __all__ = [
     "BatchNorm", "Dropout", "LayerNorm",
     # convolution (part VI)
     "AvgPool2d", "Conv2d", "Flatten", "MaxPool2d", "col2im", "digits_cnn", "digits_mlp", "im2col",
+    # sequences and attention (part VII)
+    "Embedding", "RNN", "concat", "stack", "tensor_rnn",
+    "SelfAttention", "TransformerBlock", "scaled_dot_product_attention", "scaled_dot_product_attention_backward",
+    "softmax_backward",
 ]

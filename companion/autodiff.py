@@ -46,6 +46,10 @@ derivative rules" (``out`` is the operation's result)::
     Part VI       x.im2col(k, s, p)   col2im(dout): each patch entry back to its pixel, overlaps add
     Part VI       x.conv2d(W, b)      (composite: im2col, @, +, reshape, transpose)
     Part VI       x.max_pool2d(k, s)  (composite: im2col, reshape, max over each window)
+    Part VII      stack(ts, axis)     input i gets slice i of dout along the new axis
+    Part VII      concat(ts, axis)    dout split where the inputs were joined
+    Part VII      x.softmax(axis)     out * (dout - (dout * out).sum(axis)): the Jacobian, never formed
+    Part VII      x.masked_fill(m, v) dout where m is False, 0 where m is True
 
 Broadcasting: the elementwise operations follow numpy's rules, so a bias of
 shape ``(k,)`` adds to every row of an ``(n, k)`` tensor. ``local_backward``
@@ -554,6 +558,61 @@ class Tensor:
 
     # ------------------------------------ Part VII (Sequences and attention) operations
 
+    def softmax(self, axis=-1):
+        """Softmax along ``axis`` (default the last): every slice along it becomes probabilities.
+
+        Each slice is shifted by its maximum first (no overflow), so entries
+        of -inf (from ``masked_fill``) become probabilities of exactly 0; a
+        slice whose entries are all -inf has no softmax and raises
+        ``ValueError``. Backward is the softmax's Jacobian applied without
+        forming it (chapter "Softmax and cross-entropy")::
+
+            dx = out * (dout - (dout * out).sum(axis, keepdims=True))
+        """
+        x = self.data
+        if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+            raise TypeError(f"Tensor.softmax: axis must be an int, got {axis!r}")
+        if x.ndim:
+            (axis,) = _axes(axis, x.ndim, "softmax")
+        if x.ndim == 0 or x.shape[axis] == 0:
+            raise ValueError(f"Tensor.softmax: no entries along axis {axis} (shape {x.shape}); expected at least one")
+        top = x.max(axis=axis, keepdims=True)
+        if np.isneginf(top).any():
+            raise ValueError("Tensor.softmax: a slice has every entry -inf (all masked); its softmax is undefined")
+        e = np.exp(x - top)
+        out = e / e.sum(axis=axis, keepdims=True)
+
+        def local_backward(dout):     # dx_l = p_l (dout_l - sum_j dout_j p_j): the Jacobian never formed
+            weighted = dout * out
+            return (weighted - out * weighted.sum(axis=axis, keepdims=True),)
+
+        return _result(out, (self,), "softmax", local_backward)
+
+    def masked_fill(self, mask, value):
+        """Entries where ``mask`` is True replaced by ``value`` (a number, -inf allowed); the rest kept.
+
+        ``mask`` is a boolean array that broadcasts with the tensor (a causal
+        mask ``(S, S)`` for scores ``(n, S, S)``). A replaced entry no longer
+        depends on the input, so it passes no gradient back: ``dx = dout``
+        where the mask is False and exactly 0 where it is True. Filling with
+        -inf before a softmax gives those positions probability 0.
+        """
+        if isinstance(mask, Tensor):
+            raise TypeError("Tensor.masked_fill: the mask must be a boolean numpy array, not a Tensor")
+        mask = np.asarray(mask)
+        if mask.dtype != np.bool_:
+            raise TypeError(f"Tensor.masked_fill: the mask must be a boolean array, got dtype {mask.dtype}")
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or np.isnan(value):
+            raise TypeError(f"Tensor.masked_fill: value must be a number (-inf allowed), got {value!r}")
+        x = self.data
+        out = _broadcast(lambda a, m: np.where(m, float(value), a), x, mask, "masked_fill")
+        keep = ~mask
+
+        def local_backward(dout):     # y = x where kept, value where masked: dy/dx = 1 or 0
+            return (dout * keep,)
+
+        return _result(out, (self,), "masked_fill", local_backward)
+
 
     # ---------------------------------------------------------------- backward
 
@@ -713,3 +772,68 @@ def topological_order(root, requires_grad_only=False):
                 if p not in visited and (p.requires_grad or not requires_grad_only):
                     stack.append((p, False))
     return order
+
+
+# ---------------------------------------- Part VII (Sequences): joining tensors
+
+def _join_inputs(tensors, axis, owner):
+    """The tensors to join (numbers and arrays become constants) and ``axis`` checked as an int."""
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)) or not tensors:
+        raise TypeError(f"{owner}: expected a non-empty list or tuple of tensors, got {type(tensors).__name__}")
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"{owner}: axis must be an int, got {axis!r}")
+    return tuple(_lift(t) for t in tensors)
+
+
+def stack(tensors, axis=0):
+    """Join tensors of one shape along a **new** axis: ``k`` tensors (a, b) -> (k, a, b) for ``axis=0``.
+
+    Like ``np.stack``. Each input is one slice of the result, so backward
+    hands each input its own slice of ``dout``: ``dout`` indexed at position
+    ``i`` along ``axis``. (The RNN chapter stacks the hidden states of the
+    positions of a sequence, ``stack(states, axis=1)``.)
+    """
+    owner = "stack"
+    tensors = _join_inputs(tensors, axis, owner)
+    shapes = [t.shape for t in tensors]
+    if any(shape != shapes[0] for shape in shapes):
+        raise ValueError(f"{owner}: the tensors have shapes {shapes}; expected one shape for all of them")
+    ndim = len(shapes[0]) + 1
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"{owner}: axis {axis} is out of range for the {ndim}-D result; expected "
+                         f"-{ndim} <= axis < {ndim}")
+    axis = int(axis) % ndim
+    out = np.stack([t.data for t in tensors], axis=axis)
+
+    def local_backward(dout):     # input i is slice i of the result: it gets slice i of dout
+        return tuple(np.moveaxis(dout, axis, 0))
+
+    return _result(out, tensors, "stack", local_backward)
+
+
+def concat(tensors, axis=0):
+    """Join tensors end to end along an **existing** axis: (a, b1) and (a, b2) -> (a, b1 + b2) for ``axis=1``.
+
+    Like ``np.concatenate``. The shapes must agree on every other axis.
+    Backward splits ``dout`` at the same places: each input gets the block
+    of ``dout`` where its entries landed.
+    """
+    owner = "concat"
+    tensors = _join_inputs(tensors, axis, owner)
+    shapes = [t.shape for t in tensors]
+    ndim = len(shapes[0])
+    if ndim == 0 or not -ndim <= axis < ndim:
+        raise ValueError(f"{owner}: axis {axis} is out of range for tensors of shape {shapes[0]}; expected "
+                         f"-{ndim} <= axis < {ndim} (a number cannot be concatenated: use stack)")
+    axis = int(axis) % ndim
+    rest = [shape[:axis] + shape[axis + 1:] for shape in shapes]
+    if any(len(shape) != ndim for shape in shapes) or any(r != rest[0] for r in rest):
+        raise ValueError(f"{owner}: the tensors have shapes {shapes}; expected the same sizes on every axis "
+                         f"except axis {axis}")
+    out = np.concatenate([t.data for t in tensors], axis=axis)
+    ends = np.cumsum([shape[axis] for shape in shapes])[:-1]
+
+    def local_backward(dout):     # each input gets back the block of dout where its entries went
+        return tuple(np.split(dout, ends, axis=axis))
+
+    return _result(out, tensors, "concat", local_backward)

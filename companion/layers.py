@@ -147,6 +147,12 @@ class Linear(HasParameters):
         b        (out_features,)       added to every row (broadcast)
         out      (n, out_features)
 
+    Any leading axes work, as in PyTorch: ``x`` of shape ``(n, S, in_features)``
+    (a sequence of ``S`` vectors per sample) gives ``out`` of shape
+    ``(n, S, out_features)``, the same layer applied to every vector; backward
+    then treats the ``n * S`` vectors as rows of one minibatch (the gradients
+    below with ``x`` and ``dout`` reshaped to ``(n * S, features)``).
+
     Backward, given ``dout = dL/dout`` of shape ``(n, out_features)``::
 
         grad_W = x.T @ dout            (in_features, out_features)
@@ -183,11 +189,15 @@ class Linear(HasParameters):
     def forward(self, x, *, checked=False):
         if not checked:  # self.__repr__, not repr(self): the name is formatted only if there is an error
             x = as_float_array(x, "input x", self.__repr__)
-        if x.ndim != 2 or x.shape[1] != self.W.shape[0]:
-            hint = " (one sample? use x.reshape(1, -1))" if x.ndim == 1 else ""
-            raise ValueError(
-                f"{self!r}: input x has shape {x.shape}, expected (n, {self.W.shape[0]}){hint}"
-            )
+        if x.ndim != 2 or x.shape[1] != self.W.shape[0]:   # the 2-D path pays for this one test only
+            if x.ndim < 2 or x.shape[-1] != self.W.shape[0]:
+                d = self.W.shape[0]
+                hint = " (one sample? use x.reshape(1, -1))" if x.ndim == 1 else ""
+                expected = f"(n, {d})" if x.ndim < 3 else f"(n, ..., {d}): {d} features last"
+                raise ValueError(f"{self!r}: input x has shape {x.shape}, expected {expected}{hint}")
+            self.x = x                                     # (n, ..., d_in): rows of one (n*..., d_in) matrix
+            out = x.reshape(-1, x.shape[-1]) @ self.W + self.b
+            return out.reshape(x.shape[:-1] + (self.W.shape[1],))
         self.x = x
         return x @ self.W + self.b
 
@@ -196,10 +206,18 @@ class Linear(HasParameters):
         require_forward(self.x, self.__repr__)
         if not checked:
             dout = as_float_array(dout, "upstream gradient dout", self.__repr__)
-        check_shape(dout, (self.x.shape[0], self.W.shape[1]), "upstream gradient dout", self.__repr__)
-        np.matmul(self.x.T, dout, out=self.grad_W)   # grad_W = x.T @ dout, written in place
+        x = self.x
+        if x.ndim != 2:   # (n, ..., d_in): every vector is a row of one (n*..., d_in) minibatch
+            check_shape(dout, x.shape[:-1] + (self.W.shape[1],), "upstream gradient dout", self.__repr__)
+            x, dout = x.reshape(-1, x.shape[-1]), dout.reshape(-1, dout.shape[-1])
+        else:
+            check_shape(dout, (x.shape[0], self.W.shape[1]), "upstream gradient dout", self.__repr__)
+        np.matmul(x.T, dout, out=self.grad_W)        # grad_W = x.T @ dout, written in place
         dout.sum(axis=0, out=self.grad_b)            # grad_b = dout.sum(axis=0)
-        return dout @ self.W.T if input_grad else None
+        if not input_grad:
+            return None
+        dx = dout @ self.W.T
+        return dx if dx.shape == self.x.shape else dx.reshape(self.x.shape)
 
     def named_parameters(self):
         return [("W", self.W, self.grad_W), ("b", self.b, self.grad_b)]

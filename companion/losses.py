@@ -3,6 +3,9 @@
 - ``MSELoss``: chapter "Matrix gradients for a minibatch".
 - ``softmax``, ``log_softmax``, ``SoftmaxCrossEntropy``: chapter "Softmax and
   cross-entropy".
+- ``softmax_backward``: the softmax's Jacobian applied to an upstream gradient
+  without forming it (chapter "Softmax and cross-entropy"), along any axis;
+  the attention weights of chapter "Self-attention, derived by hand" use it.
 
 A loss's ``forward(pred, target)`` returns a float; ``backward(dout=1.0)``
 returns ``dL/dpred`` with ``pred``'s shape (``dout`` is dL/dL = 1 unless the
@@ -92,6 +95,36 @@ def softmax(z):
     """
     _, e, total = _shifted_exp(_logits(z, "softmax"))
     return e / total
+
+
+def softmax_backward(p, dout, axis=-1, *, checked=False):
+    """dL/dz for ``p = softmax(z)`` along ``axis``, from ``dout = dL/dp``: ``p * (dout - sum(dout * p))``.
+
+    The softmax's Jacobian ``dp_j/dz_l = p_j ([j = l] - p_l)`` applied to
+    ``dout`` without forming it: for each slice along ``axis`` (a row of
+    logits, of attention scores, ...)::
+
+        dz_l = sum_j dout_j p_j ([j = l] - p_l) = p_l * (dout_l - sum_j dout_j p_j)
+
+    ``p`` and ``dout`` have the same shape (any, e.g. (n, k) or attention
+    weights (n, heads, S, S)); the result has it too. An entry with ``p = 0``
+    (a masked attention weight) gets exactly 0. ``checked=True`` skips the
+    conversion of ``p`` and ``dout`` to float64 and their scan for NaN and
+    infinity (for arrays a companion layer computed); the shape check always runs.
+    """
+    if not checked:
+        p = as_float_array(p, "probabilities p", "softmax_backward")
+        dout = as_float_array(dout, "upstream gradient dout", "softmax_backward")
+    if p.shape != dout.shape:
+        raise ValueError(f"softmax_backward: probabilities p have shape {p.shape} and dout {dout.shape}; "
+                         f"expected equal shapes (dout is dL/dp)")
+    if p.ndim == 0:
+        raise ValueError("softmax_backward: p is a single number; expected an array with the softmax's axis")
+    if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool) or not -p.ndim <= axis < p.ndim:
+        raise ValueError(f"softmax_backward: axis must be an integer in [-{p.ndim}, {p.ndim}) for p of shape "
+                         f"{p.shape}, got {axis!r}")
+    weighted = dout * p
+    return weighted - p * weighted.sum(axis=axis, keepdims=True)   # = p * (dout - sum(dout * p))
 
 
 def log_softmax(z):

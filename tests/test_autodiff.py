@@ -416,3 +416,74 @@ def test_part5_errors():
     zero = Tensor([0.0, 4.0])
     zero.sqrt().sum().backward()
     assert zero.grad[0] == np.inf and zero.grad[1] == 0.25
+
+
+# --- Part VII: softmax along an axis, masked_fill -----------------------------------------------------------
+
+
+@FAST
+@given(shape=array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4), seed=st.integers(0, 100))
+def test_softmax_along_each_axis_matches_finite_differences(shape, seed):
+    x = np.random.default_rng(seed).normal(size=shape)
+    for axis in range(-len(shape), len(shape)):
+        out = Tensor(x).softmax(axis=axis).data
+        np.testing.assert_allclose(out.sum(axis=axis), 1.0, rtol=1e-14)
+        np.testing.assert_allclose(out, np.exp(x) / np.exp(x).sum(axis=axis, keepdims=True), rtol=1e-13)
+        errors = companion.tensor_gradient_errors(lambda t: t.softmax(axis=axis), x, rng=seed)
+        assert max(errors.values()) < 1e-7, errors
+
+
+def test_softmax_backward_is_companions_softmax_backward():
+    x = np.random.default_rng(0).normal(size=(3, 5))
+    dout = np.random.default_rng(1).normal(size=(3, 5))
+    t = Tensor(x)
+    out = t.softmax()
+    out.backward(dout)
+    np.testing.assert_array_equal(out.data, companion.softmax(x))
+    np.testing.assert_allclose(t.grad, companion.softmax_backward(companion.softmax(x), dout), rtol=1e-14, atol=1e-16)
+
+
+def test_masked_fill_passes_no_gradient_where_masked():
+    x = Tensor(np.arange(6.0).reshape(2, 3))
+    mask = np.array([False, True, False])          # broadcast to every row
+    out = x.masked_fill(mask, -7.0)
+    np.testing.assert_array_equal(out.data, [[0, -7, 2], [3, -7, 5]])
+    out.backward(np.full((2, 3), 2.0))
+    np.testing.assert_array_equal(x.grad, [[2, 0, 2], [2, 0, 2]])
+    errors = companion.tensor_gradient_errors(lambda t: t.masked_fill(mask, 0.5) * t, np.ones((2, 3)) * 1.5, rng=0)
+    assert max(errors.values()) < 1e-9
+
+
+def test_masked_fill_with_minus_infinity_before_a_softmax_gives_zero_weights_and_zero_gradients():
+    x = Tensor(np.random.default_rng(0).normal(size=(2, 3, 3)))
+    causal = np.triu(np.ones((3, 3), dtype=bool), k=1)
+    p = x.masked_fill(causal, -np.inf).softmax(axis=-1)
+    assert np.all(p.data[:, causal] == 0.0) and np.all(np.isfinite(p.data))
+    np.testing.assert_allclose(p.data.sum(axis=-1), 1.0, rtol=1e-15)
+    (p * np.random.default_rng(1).normal(size=(2, 3, 3))).sum().backward()
+    assert np.all(x.grad[:, causal] == 0.0)
+    assert np.all(x.grad[:, 0, 0] == 0.0)           # row 0 sees one position: its weight is 1 whatever x
+    assert np.all(x.grad[:, 1:][:, ~causal[1:]] != 0.0)
+
+
+def test_softmax_and_masked_fill_errors():
+    t = Tensor(np.zeros((2, 3)))
+    with pytest.raises(TypeError, match=r"^Tensor.softmax: axis must be an int, got None"):
+        t.softmax(axis=None)
+    with pytest.raises(ValueError, match=r"^Tensor.softmax: axis 2 is out of range for a 2-D tensor"):
+        t.softmax(axis=2)
+    with pytest.raises(ValueError, match=r"^Tensor.softmax: no entries along axis -1 \(shape \(\)\)"):
+        Tensor(1.0).softmax()
+    with pytest.raises(ValueError, match=r"^Tensor.softmax: no entries along axis 1 \(shape \(2, 0\)\)"):
+        Tensor(np.zeros((2, 0))).softmax()
+    with pytest.raises(ValueError, match=r"^Tensor.softmax: a slice has every entry -inf \(all masked\)"):
+        t.masked_fill(np.array([[True] * 3, [False] * 3]), -np.inf).softmax()
+    with pytest.raises(TypeError, match=r"^Tensor.masked_fill: the mask must be a boolean numpy array, not a Tensor"):
+        t.masked_fill(Tensor(np.ones(3)), 0.0)
+    with pytest.raises(TypeError, match=r"^Tensor.masked_fill: the mask must be a boolean array, got dtype int64"):
+        t.masked_fill(np.ones(3, dtype=np.int64), 0.0)
+    for value in (None, np.nan, True, "0"):
+        with pytest.raises(TypeError, match=r"^Tensor.masked_fill: value must be a number \(-inf allowed\)"):
+            t.masked_fill(np.ones(3, dtype=bool), value)
+    with pytest.raises(ValueError, match=r"^Tensor masked_fill: shapes \(2, 3\) and \(2,\) do not broadcast"):
+        t.masked_fill(np.ones(2, dtype=bool), 0.0)

@@ -299,3 +299,42 @@ def test_mlp_builds_the_layers_in_order_from_one_generator():
         companion.mlp([5, 2], "gelu")
     with pytest.raises(ValueError, match=r"mlp: every size must be a positive integer, got 0"):
         companion.mlp([5, 0, 2])
+
+
+# --- Linear on sequences (..., in_features): Part VII ------------------------------------------------------
+
+
+def test_linear_on_a_sequence_is_the_2d_layer_on_every_vector():
+    layer = Linear(3, 2, rng=0)
+    layer.b[...] = [0.5, -1.0]
+    x = np.random.default_rng(1).normal(size=(4, 5, 3))
+    dout = np.random.default_rng(2).normal(size=(4, 5, 2))
+    out = layer.forward(x)
+    dx = layer.backward(dout)
+    grad_W, grad_b = layer.grad_W.copy(), layer.grad_b.copy()
+    flat = Linear(3, 2, rng=0)
+    flat.b[...] = layer.b
+    np.testing.assert_array_equal(out, flat.forward(x.reshape(20, 3)).reshape(4, 5, 2))
+    np.testing.assert_array_equal(dx, flat.backward(dout.reshape(20, 2)).reshape(4, 5, 3))
+    np.testing.assert_array_equal(grad_W, flat.grad_W)
+    np.testing.assert_array_equal(grad_b, flat.grad_b)
+    assert layer.backward(dout, input_grad=False) is None
+    np.testing.assert_array_equal(layer.grad_W, grad_W)
+    errors = companion.layer_gradient_errors(layer, x, rng=3)
+    assert max(errors.values()) < 1e-7, errors
+    x4 = np.random.default_rng(4).normal(size=(2, 3, 1, 3))   # any number of leading axes
+    assert layer.forward(x4).shape == (2, 3, 1, 2) and layer.backward(np.ones((2, 3, 1, 2))).shape == x4.shape
+
+
+def test_linear_on_a_sequence_errors():
+    layer = Linear(3, 2, rng=0)
+    with pytest.raises(ValueError, match=r"^Linear\(3, 2\): input x has shape \(4, 5, 2\), expected "
+                                         r"\(n, \.\.\., 3\): 3 features last$"):
+        layer.forward(np.ones((4, 5, 2)))
+    with pytest.raises(ValueError, match=r"^Linear\(3, 2\): input x has shape \(3,\), expected \(n, 3\) \(one sample\? "
+                                         r"use x\.reshape\(1, -1\)\)"):
+        layer.forward(np.ones(3))
+    layer.forward(np.ones((4, 5, 3)))
+    with pytest.raises(ValueError, match=r"^Linear\(3, 2\): upstream gradient dout has shape \(4, 2\), expected "
+                                         r"\(4, 5, 2\)"):
+        layer.backward(np.ones((4, 2)))

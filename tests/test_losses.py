@@ -122,3 +122,51 @@ def test_the_source_notes_example():
 def test_an_empty_batch_is_refused():
     with pytest.raises(ValueError, match=r"MSELoss: predictions have shape \(0, 1\); expected at least one sample"):
         MSELoss().forward(np.ones((0, 1)), np.ones((0, 1)))
+
+
+# --- softmax_backward: the Jacobian applied without forming it (Part VII reuses it) -----------------------
+
+from companion import softmax_backward  # noqa: E402
+
+
+def test_softmax_backward_is_the_jacobian_product_along_any_axis():
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(3, 4))
+    p = softmax(z)
+    dout = rng.normal(size=(3, 4))
+    for i in range(3):   # J_jl = p_j ([j = l] - p_l), and dz = J^T dout (J is symmetric)
+        jacobian = np.diag(p[i]) - np.outer(p[i], p[i])
+        np.testing.assert_allclose(softmax_backward(p, dout)[i], jacobian.T @ dout[i], rtol=1e-13, atol=1e-16)
+    np.testing.assert_allclose(softmax_backward(p.T, dout.T, axis=0), softmax_backward(p, dout).T, rtol=1e-15)
+    z4 = rng.normal(size=(2, 3, 4, 5))   # attention weights (n, heads, S, S): softmax along the last axis
+    p4 = np.exp(z4) / np.exp(z4).sum(axis=-1, keepdims=True)
+    d4 = rng.normal(size=z4.shape)
+    numeric = companion.numerical_gradient(
+        lambda v: np.sum(np.exp(v) / np.exp(v).sum(axis=-1, keepdims=True) * d4), z4.copy())
+    assert companion.relative_error(softmax_backward(p4, d4), numeric) < 1e-7
+
+
+def test_softmax_backward_gives_exactly_zero_where_p_is_zero():
+    p = np.array([[0.25, 0.0, 0.75], [1.0, 0.0, 0.0]])
+    dz = softmax_backward(p, np.array([[1.0, 5.0, -2.0], [3.0, -1.0, 4.0]]))
+    assert dz[0, 1] == 0.0 and np.all(dz[1] == 0.0)
+    np.testing.assert_allclose(dz.sum(axis=1), 0.0, atol=1e-15)   # the row sums of the shares cancel
+
+
+def test_softmax_backward_errors():
+    p = np.full((2, 3), 1 / 3)
+    with pytest.raises(ValueError, match=r"^softmax_backward: probabilities p have shape \(2, 3\) and dout \(3, 2\); "
+                                         r"expected equal shapes"):
+        softmax_backward(p, np.ones((3, 2)))
+    for axis in (2, -3, 1.0, True):
+        with pytest.raises(ValueError, match=rf"^softmax_backward: axis must be an integer in \[-2, 2\) for p of "
+                                             rf"shape \(2, 3\), got {axis!r}"):
+            softmax_backward(p, p, axis=axis)
+    with pytest.raises(ValueError, match=r"^softmax_backward: p is a single number"):
+        softmax_backward(0.5, 1.0)
+    with pytest.raises(ValueError, match=r"^softmax_backward: upstream gradient dout contains NaN"):
+        softmax_backward(p, np.full((2, 3), np.nan))
+    with pytest.raises(TypeError, match=r"^softmax_backward: probabilities p must be real numbers"):
+        softmax_backward("p", p)
+    with pytest.raises(ValueError, match=r"^softmax_backward: probabilities p have shape \(2, 3\) and dout \(3,\)"):
+        softmax_backward(p, np.ones(3), checked=True)   # checked skips the scan, never the shape check
