@@ -84,6 +84,13 @@ WRONG = [
     Wrong("overwritten-pixel-share", "a7_conv_backward",
           {"q2_conv2d_answer": [("dx_pad[:, :, rows, cols] += np.einsum", "dx_pad[:, :, rows, cols] = np.einsum")]},
           {"q2_conv2d": "first wrong entry dx"}, "overlapping windows: = where += is needed"),
+    Wrong("missing-share-of-dx", "a8_attention",
+          {"q2_attention_answer": [("return dQ @ self.W_q.T + dK @ self.W_k.T + dV @ self.W_v.T",
+                                    "return dQ @ self.W_q.T + dV @ self.W_v.T")]},
+          {"q2_attention": "first wrong entry dx"}, "x feeds three projections; the keys' share forgotten"),
+    Wrong("unscaled-queries", "a8_attention",
+          {"q2_attention_answer": [("dQ = dE @ self.K * scale", "dQ = dE @ self.K")]},
+          {"q2_attention": "first wrong entry dx"}, "the 1/sqrt(d) of the scores left out of dQ"),
 ]
 
 
@@ -277,4 +284,11 @@ def test_every_chapter_with_an_assignment_names_it_in_its_exercises():
     numbers = {name[1:name.index("_")] for name in ASSIGNMENTS}
     for page, found in named.items():
         assert len(found) == 1 and found[0] in numbers, (page, found)
-    assert {n for found in named.values() for n in found} == numbers, "every assignment is named by a chapter"
+    # An assignment whose chapter is not in this branch yet is named once the chapter lands.
+    waiting = {number for number, chapter in AWAITING_CHAPTER.items() if not (ROOT / "book" / f"{chapter}.md").exists()}
+    missing = numbers - waiting - {n for found in named.values() for n in found}
+    assert not missing, (f"no chapter names assignment(s) {sorted(missing)}: add the sentence 'Assignment N of the "
+                         f"course kit for teachers (`course/README.md`) covers this chapter.' to the top of its Exercises")
+
+
+AWAITING_CHAPTER = {"8": "attention"}   # Part VII's chapter, being written in another branch
