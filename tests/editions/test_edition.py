@@ -28,17 +28,7 @@ LANG = "ja"
 # when the set is empty the lead deletes it. A page added to _toc.yml without a translation
 # fails until it is translated or listed here.
 NOT_YET_TRANSLATED = {
-    "book/chain_rule",               # the course kit's sentence in Exercises
-    "book/computational_graphs",     # the course kit's sentence in Exercises
-    "book/local_derivatives",        # the course kit's sentence in Exercises
-    "book/gradient_checking",        # the course kit's sentence in Exercises
-    "book/two_layer_network",        # the course kit's sentence in Exercises
-    "book/minibatch_gradients",      # the course kit's sentence in Exercises
-    "book/softmax_cross_entropy",    # the course kit's sentence in Exercises
-    "book/normalisation",            # the course kit's sentence in Exercises
-    "book/conv_backward",            # the course kit's sentence in Exercises
     "book/im2col",                   # the course kit's sentence in Exercises
-    "book/preface",                  # the course kit's paragraph "For teachers"
     "book/embeddings_bptt",
     "book/attention",
     "book/notation",                 # Part VII section
