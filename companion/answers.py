@@ -20,6 +20,7 @@ from .normalization import BatchNorm
 from .optim import SGD
 from .models import digits_cnn
 from .sequence import RNN, Embedding, tensor_rnn
+from .attention import scaled_dot_product_attention
 
 # --- Parts I-IV: Derivatives on graphs, Networks in matrix form, Learning, Automation -------------
 
@@ -312,6 +313,28 @@ register_answer("ex-bptt-backward", "embeddings_bptt",
 register_answer("ex-bptt-nonnormal", "embeddings_bptt", names=("spectral norm", "largest", "at k = 100"),
                 compute=_bptt_nonnormal,
                 hint="np.linalg.norm(A, 2) is the spectral norm; np.linalg.matrix_power(W_H.T, k) the k-th power")
+
+
+# Part VII — attention (chapter attention)
+
+# The student's class: SingleHeadAttention(dim, causal=False, rng=None) with parameters W_q, W_k, W_v, W_o (dim, dim),
+# forward(x) for x (n, S, dim) and backward(dout) -> dx, storing grad_W_q, ... It is created causal first (the
+# forward's value is checked on that configuration), then without the mask.
+ATTENTION_CONFIGS = ((4, True), (4, False))
+ATTENTION_SHAPES = ((2, 3, 4), (1, 1, 4), (3, 5, 4))   # the first is the one the forward is checked on; S = 1 too
+
+
+def _single_head_attention(x, layer):
+    """The output a causal single-head self-attention layer must compute from x (n, S, d) and its own weights."""
+    Y, _ = scaled_dot_product_attention(x @ layer.W_q, x @ layer.W_k, x @ layer.W_v, causal=True)
+    return Y @ layer.W_o
+
+
+register_answer("ex-attention-backward", "attention", reference=_single_head_attention,
+                layer_args=ATTENTION_CONFIGS, input_shapes=ATTENTION_SHAPES,
+                hint="each row of P is a softmax, so dE needs the softmax chapter's sum over the row; E = Q K^T / sqrt(d) "
+                     "sends dE K to Q and dE^T Q to K, each divided by sqrt(d); x feeds three projections, so its "
+                     "gradient is the sum of three terms")
 
 
 # Part VII — language model ("A tiny character-level language model")
