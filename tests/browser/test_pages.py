@@ -318,10 +318,19 @@ def test_code_cells_have_copy_buttons(visits, lang, page_name):
     ("ja", "計算グラフの逆伝播", "book/computational_graphs.html"),
 ])
 def test_search_works_offline(browser, lang, query, expected):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout  # installed: the browser fixture checked
+
     v = Visit(browser, "search", lang).ready()
     try:
         v.page.goto(v.path.as_uri() + f"?q={query}", wait_until="load")
         v.page.locator("#search-results li").first.wait_for()
+        # Sphinx adds the results to the list one by one: wait (a while) for the expected page to be listed
+        try:
+            v.page.wait_for_function(
+                "expected => [...document.querySelectorAll('#search-results li a')]"
+                ".some(a => a.href.split('?')[0].endsWith(expected))", arg=expected, timeout=15_000)
+        except PlaywrightTimeout:
+            pass  # the assertion below lists what was found
         links = v.page.eval_on_selector_all("#search-results li a", "els => els.map(a => a.href)")
         assert any(link.split("?")[0].endswith(expected) for link in links), links
         assert v.blocked == [] and v.console_errors == []
