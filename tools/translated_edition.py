@@ -5,6 +5,10 @@ and to the gettext build that extracts the catalogs.
   Sphinx would re-sort a translated glossary by code point, which orders kanji meaninglessly.
 - The captions of the table of contents' parts are translated through the root page's
   catalog: sphinx-external-toc inserts them after Sphinx's own translation step has run.
+- A solution's heading 「解答 練習 5.1 (打ち切り誤差を導く)」 repeats its exercise's title, which
+  sphinx-exercise takes from a copy of the exercise it keeps in ``env.sphinx_exercise_registry``;
+  the directive makes that copy while the page is parsed, before Sphinx translates the page, so
+  the heading showed the English title. The copy is taken again from the translated page.
 - Each captured figure of a page is drawn again with its labels translated through
   ``locales/<lang>/LC_MESSAGES/figures.po`` (``tools/figure_i18n.py``), and the page shows that
   drawing instead of the English one. A glyph missing from the fonts stops the build.
@@ -68,6 +72,28 @@ class TranslateTocCaptions(SphinxTransform):
                 translated = catalog.gettext(caption)
                 toctree["caption"] = translated
                 toctree["translated"] = translated != caption
+
+
+class TranslatedExerciseTitles(SphinxTransform):
+    """After Sphinx's Locale (20): the registry's copy of each exercise is the translated one.
+
+    sphinx-exercise's ExerciseDirective stores ``node.deepcopy()`` in the registry when it runs,
+    that is in English, and ResolveTitlesInSolutions (a post-transform, when the page is written)
+    builds each solution's heading from that copy's title.
+    """
+
+    default_priority = 30
+
+    def apply(self, **kwargs):
+        from sphinx_exercise.nodes import exercise_enumerable_node, exercise_node
+
+        registry = getattr(self.env, "sphinx_exercise_registry", None)
+        if self.app.builder.name == "gettext" or not registry:
+            return
+        for node in self.document.findall(lambda n: isinstance(n, (exercise_node, exercise_enumerable_node))):
+            entry = registry.get(node.get("label"))
+            if entry is not None and entry["docname"] == self.env.docname:
+                entry["node"] = node.deepcopy()
 
 
 class KeepTheGlossaryOrder(SphinxTransform):
@@ -272,6 +298,7 @@ def setup(app):
         app.add_search_language(japanese_search())
     app.connect("env-updated", english_notebooks)
     app.add_transform(TranslateTocCaptions)
+    app.add_transform(TranslatedExerciseTitles)
     app.add_transform(KeepTheGlossaryOrder)
     app.add_transform(RecordUntranslated)
     app.connect("builder-inited", prepare)

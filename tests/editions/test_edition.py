@@ -130,3 +130,40 @@ def test_the_glossary_keeps_the_english_order():
 
     english = term_ids(book.html_dir("en") / "book/glossary.html")
     assert english and term_ids(book.html_dir(LANG) / "book/glossary.html") == english
+
+
+def exercise_titles(html_path):
+    """Exercise id -> its own title (the heading without 「練習 4.1」), on one page."""
+    soup = BeautifulSoup(html_path.read_text(encoding="utf-8"), "html.parser")
+    titles = {}
+    for exercise in soup.select("div.exercise"):
+        heading = exercise.select_one("p.admonition-title")
+        for number in heading.select("span.caption-number"):
+            number.decompose()
+        titles[exercise["id"]] = heading.get_text().strip().removeprefix("(").removesuffix(")").strip()
+    return titles
+
+
+def test_solution_headings_repeat_the_translated_exercise_title():
+    """「解答 練習 4.1 (打ち切り誤差を導く)」, not 「解答 練習 4.1 (Derive the truncation errors)」.
+
+    sphinx-exercise builds a solution's heading from a copy of its exercise made before Sphinx
+    translates the page; tools/translated_edition.py (TranslatedExerciseTitles) renews the copy.
+    """
+    english, japanese = {}, {}
+    for page in PAGES:
+        english.update(exercise_titles(book.html_dir("en") / f"{page}.html"))
+        japanese.update(exercise_titles(book.html_dir(LANG) / f"{page}.html"))
+    assert japanese.keys() == english.keys()
+    wrong, checked = [], 0
+    for page in PAGES:
+        soup = BeautifulSoup((book.html_dir(LANG) / f"{page}.html").read_text(encoding="utf-8"), "html.parser")
+        for solution in soup.select("div.solution"):
+            heading = solution.select_one("p.admonition-title").get_text()
+            target = solution.select_one("p.admonition-title a")["href"].rpartition("#")[2]
+            en, ja = english[target], japanese[target]
+            checked += en != ja
+            if (en != ja and en in heading) or ja not in heading:
+                wrong.append(f"{page}: {heading!r} (its exercise: {ja!r})")
+    assert checked, "no solution of a translated exercise found"
+    assert not wrong, "solution headings that do not repeat their exercise's translated title:\n" + "\n".join(wrong)
