@@ -20,6 +20,10 @@ and to the gettext build that extracts the catalogs.
   when it builds the search index, but splits a reader's query only at spaces and punctuation,
   so a query such as 中心差分 (indexed as 中心 + 差分) found nothing. The edition's search splits
   queries with the same TinySegmenter model, ported to JavaScript from Sphinx's own tables.
+- The page furniture's words that Sphinx's and the themes' Japanese catalogs lack (tooltips such
+  as "Link to this heading", "Launch on Binder") are in ``locales/<lang>/LC_MESSAGES/sphinx.po``,
+  which Sphinx itself reads before its own catalog, and ``booktheme.po``, added here to
+  sphinx-book-theme's catalog (the theme keeps a few words in one of its own).
 - The executed notebooks offered for download are the English build's: the jupyter cache the
   edition reads its outputs from keeps no execution counts.
 - The gettext build writes ``figures.pot`` beside the pages' catalogs: every string the
@@ -289,6 +293,19 @@ def write_report(app, exception):
     path.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
+def theme_catalog(app):
+    """sphinx-book-theme's words missing from its catalog: locales/<lang>/LC_MESSAGES/booktheme.po."""
+    from sphinx.util.i18n import CatalogInfo
+
+    for locale_dir in app.config.locale_dirs:
+        messages = Path(app.srcdir, locale_dir, app.config.language, "LC_MESSAGES")
+        catalog = CatalogInfo(str(messages), "booktheme", "utf-8")
+        if Path(catalog.po_path).exists():
+            if catalog.is_outdated():
+                catalog.write_mo(app.config.language)
+            app.add_message_catalog("booktheme", str(Path(app.srcdir, locale_dir)))
+
+
 def setup(app):
     app.add_config_value("translated_edition_dir", "", "env")
     app.add_config_value("translated_edition_figures", "", "env")
@@ -296,6 +313,8 @@ def setup(app):
     app.add_config_value("translated_edition_english_outputs", "", "env")
     if app.config.language == "ja":
         app.add_search_language(japanese_search())
+    if app.config.language not in (None, "en"):
+        theme_catalog(app)
     app.connect("env-updated", english_notebooks)
     app.add_transform(TranslateTocCaptions)
     app.add_transform(TranslatedExerciseTitles)
