@@ -6,6 +6,7 @@
 #               (installing Chromium if needed and allowed)
 # Helpers: make twins (re-execute the notebook twins), make lock (re-pin requirements.txt), make clean,
 #          make bench (every benchmark in benchmarks/, ratios measured in one run)
+# Teachers (course/README.md): make course (every assignment's grader and student version, by nbgrader)
 # Translators (locales/ja/TRANSLATING.md): make i18n-status, make i18n-update, make i18n-check,
 #          make book-ja (the Japanese edition alone, reusing the last build's execution)
 
@@ -25,7 +26,7 @@ export NPY_ENABLE_CPU_FEATURES := X86_V3
 export OPENBLAS_CORETYPE := Haswell
 endif
 
-.PHONY: book book-ja test unit nbval strict-book translations browser twins lock clean bench \
+.PHONY: book book-ja test unit nbval strict-book translations browser twins lock clean bench course \
         i18n-status i18n-update i18n-check
 
 $(STAMP): requirements.txt pyproject.toml tools/ipython_kernel_config.py
@@ -81,6 +82,13 @@ browser: $(STAMP)
 
 twins: $(STAMP)
 	$(BIN)/python tools/twins.py
+
+# The course kit: from each course/assignments/<name>.md, nbgrader's grader version
+# (course/source/<name>/) and student version (course/release/<name>/), plus the gradebook.
+# Grading them is nbgrader's own commands, run in course/ (course/README.md); tests/test_course.py
+# grades a reference, an untouched and wrong submissions of every assignment as part of `make unit`.
+course: $(STAMP)
+	$(BIN)/python tools/course.py
 
 # Benchmarks run on the machine's own fastest kernels (AVX-512 where it has them), as PyTorch does.
 bench: $(STAMP)

@@ -19,6 +19,8 @@ from .layers import AddLayer, MulLayer, SubLayer
 from .normalization import BatchNorm
 from .optim import SGD
 from .models import digits_cnn
+from .sequence import RNN, Embedding, tensor_rnn
+from .attention import scaled_dot_product_attention
 
 # --- Parts I-IV: Derivatives on graphs, Networks in matrix form, Learning, Automation -------------
 
@@ -267,3 +269,69 @@ register_answer("ex-cnn-receptive", "cnn_digits", names=("after conv2", "after p
 
 
 # --- Part VII: Sequences and attention ------------------------------------------------------------
+
+# Part VII — embeddings and BPTT (chapter embeddings_bptt)
+
+def _bptt_hand():  # W_X = 1, W_H = 1/2, b = 0, H_0 = 0, inputs (1, -1/2), L = H_2: the RNN layer's gradients
+    rnn = RNN(1, 1, rng=0)
+    rnn.W_x[...], rnn.W_h[...], rnn.b[...] = 1.0, 0.5, 0.0
+    out = rnn.forward(np.array([[[1.0], [-0.5]]]))
+    dout = np.zeros_like(out)
+    dout[0, 1, 0] = 1.0
+    rnn.backward(dout)
+    return rnn.grad_W_x.item(), rnn.grad_W_h.item(), rnn.grad_b.item()
+
+
+def _scatter_bug():  # "aaba" with dout 1, 2, 3, 4: the row of "a" under grad_W[ids] += dout, and under np.add.at
+    ids, dout = np.array([[0, 0, 1, 0]]), np.array([1.0, 2.0, 3.0, 4.0]).reshape(1, 4, 1)
+    buggy = np.zeros((2, 1))
+    buggy[ids] += dout
+    emb = Embedding(2, 1, rng=0)
+    emb.forward(ids)
+    emb.backward(dout)
+    return buggy[0, 0], emb.grad_W[0, 0]
+
+
+def _bptt_nonnormal(k_max=100):  # W_H = [[0.9, 1], [0, 0.9]]: its spectral norm, the largest norm of a power, the 100th
+    W = np.array([[0.9, 1.0], [0.0, 0.9]])
+    powers = [np.linalg.norm(np.linalg.matrix_power(W.T, k), 2) for k in range(1, k_max + 1)]
+    return np.linalg.norm(W, 2), max(powers), powers[-1]
+
+
+register_answer("ex-bptt-hand", "embeddings_bptt", names=("dL/dW_X", "dL/dW_H", "dL/db"), compute=_bptt_hand,
+                hint="delta_2 = 1 - H_2^2 (the loss reads H_2), delta_1 = delta_2 W_H (1 - H_1^2); each weight "
+                     "collects one share per position: X_tau delta_tau, H_(tau-1) delta_tau, delta_tau")
+register_answer("ex-bptt-scatter-bug", "embeddings_bptt", names=("buggy", "right"), compute=_scatter_bug,
+                hint="the buffered version computes every right-hand side first and then writes the rows in order, "
+                     "so a repeated row keeps its last write; the right gradient adds every position's share")
+register_answer("ex-bptt-backward", "embeddings_bptt",
+                reference=lambda x, layer: tensor_rnn(x, layer.W_x, layer.W_h, layer.b).data,
+                layer_args=((3, 4),), args=(3, 4), input_shapes=((1, 1, 3), (2, 5, 3), (3, 2, 3)),
+                hint="sweep from the last position to the first: dH = dout[:, tau-1] + (what came back from "
+                     "position tau + 1), delta = dH * (1 - H_tau^2); every position adds X_tau.T @ delta, "
+                     "H_(tau-1).T @ delta and delta.sum(axis=0) to the weight gradients, and sends delta @ W_h.T back")
+register_answer("ex-bptt-nonnormal", "embeddings_bptt", names=("spectral norm", "largest", "at k = 100"),
+                compute=_bptt_nonnormal,
+                hint="np.linalg.norm(A, 2) is the spectral norm; np.linalg.matrix_power(W_H.T, k) the k-th power")
+
+
+# Part VII — attention (chapter attention)
+
+# The student's class: SingleHeadAttention(dim, causal=False, rng=None) with parameters W_q, W_k, W_v, W_o (dim, dim),
+# forward(x) for x (n, S, dim) and backward(dout) -> dx, storing grad_W_q, ... It is created causal first (the
+# forward's value is checked on that configuration), then without the mask.
+ATTENTION_CONFIGS = ((4, True), (4, False))
+ATTENTION_SHAPES = ((2, 3, 4), (1, 1, 4), (3, 5, 4))   # the first is the one the forward is checked on; S = 1 too
+
+
+def _single_head_attention(x, layer):
+    """The output a causal single-head self-attention layer must compute from x (n, S, d) and its own weights."""
+    Y, _ = scaled_dot_product_attention(x @ layer.W_q, x @ layer.W_k, x @ layer.W_v, causal=True)
+    return Y @ layer.W_o
+
+
+register_answer("ex-attention-backward", "attention", reference=_single_head_attention,
+                layer_args=ATTENTION_CONFIGS, input_shapes=ATTENTION_SHAPES,
+                hint="each row of P is a softmax, so dE needs the softmax chapter's sum over the row; E = Q K^T / sqrt(d) "
+                     "sends dE K to Q and dE^T Q to K, each divided by sqrt(d); x feeds three projections, so its "
+                     "gradient is the sum of three terms")

@@ -129,7 +129,7 @@ def scaled_dot_product_attention_backward(dY, Q, K, V, P, *, checked=False):
     check_shape(dY, Q.shape[:-1] + (V.shape[-1],), "upstream gradient dY (the shape of Y)", owner)
     dV = np.matmul(np.swapaxes(P, -1, -2), dY)            # Y = P V: V's gradient is P^T dY
     dP = np.matmul(dY, np.swapaxes(V, -1, -2))            #          P's gradient is dY V^T
-    dE = softmax_backward(P, dP, axis=-1, checked=True)   # through the softmax of every row
+    dE = softmax_backward(P, dP, checked=True, overwrite_dout=True)   # through every row's softmax
     dE *= 1.0 / math.sqrt(Q.shape[-1])                    # through the scale
     dQ = np.matmul(dE, K)                                 # E = Q K^T: Q's gradient is dE K,
     dK = np.matmul(np.swapaxes(dE, -1, -2), Q)            #            K's gradient is dE^T Q

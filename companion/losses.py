@@ -97,7 +97,7 @@ def softmax(z):
     return e / total
 
 
-def softmax_backward(p, dout, axis=-1, *, checked=False):
+def softmax_backward(p, dout, axis=-1, *, checked=False, overwrite_dout=False):
     """dL/dz for ``p = softmax(z)`` along ``axis``, from ``dout = dL/dp``: ``p * (dout - sum(dout * p))``.
 
     The softmax's Jacobian ``dp_j/dz_l = p_j ([j = l] - p_l)`` applied to
@@ -111,6 +111,8 @@ def softmax_backward(p, dout, axis=-1, *, checked=False):
     (a masked attention weight) gets exactly 0. ``checked=True`` skips the
     conversion of ``p`` and ``dout`` to float64 and their scan for NaN and
     infinity (for arrays a companion layer computed); the shape check always runs.
+    ``overwrite_dout=True`` writes the result into ``dout`` (an array you own
+    and no longer need, such as attention's ``dP``) instead of a new array.
     """
     if not checked:
         p = as_float_array(p, "probabilities p", "softmax_backward")
@@ -123,8 +125,13 @@ def softmax_backward(p, dout, axis=-1, *, checked=False):
     if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool) or not -p.ndim <= axis < p.ndim:
         raise ValueError(f"softmax_backward: axis must be an integer in [-{p.ndim}, {p.ndim}) for p of shape "
                          f"{p.shape}, got {axis!r}")
-    weighted = dout * p
-    return weighted - p * weighted.sum(axis=axis, keepdims=True)   # = p * (dout - sum(dout * p))
+    # sum_j dout_j p_j for every slice: a dot product along the axis (einsum forms no (..., k) temporary)
+    total = np.expand_dims(np.einsum("...j,...j->...", np.moveaxis(dout, axis, -1), np.moveaxis(p, axis, -1)), axis)
+    if not overwrite_dout:
+        return p * (dout - total)
+    dout -= total
+    dout *= p
+    return dout
 
 
 def log_softmax(z):

@@ -7,14 +7,14 @@ position in the sequence as a second axis: ``(n, S, d)`` holds ``n``
 sequences of ``S`` positions with ``d`` features each. Token ids are
 integers of shape ``(n, S)``.
 
-- ``Embedding(vocab_size, dim)``: ``forward(ids)`` looks up row ``ids[i, s]``
+- ``Embedding(vocab_size, dim)``: ``forward(ids)`` looks up row ``ids[i, tau]``
   of the table ``W`` for every position. It is the product of the one-hot
   rows of the ids with ``W``, so its backward is that product's ``grad_W =
   onehot.T @ dout``: the ``dout`` rows of every position that used a token
   are summed into that token's row (a scatter-add, ``np.add.at``). A token
   that appears twice receives both gradients: fan-out again.
 - ``RNN(input_dim, hidden_dim)``: the tanh cell
-  ``H_s = tanh(X_s @ W_x + H_{s-1} @ W_h + b)`` applied at every position
+  ``H_tau = tanh(X_tau @ W_x + H_{tau-1} @ W_h + b)`` applied at every position
   with the *same* weights; its backward is backpropagation through time
   (BPTT, Werbos 1990): one backward step per position, from the last to the
   first, each weight gradient the sum of the contributions of every step.
@@ -81,11 +81,11 @@ class Embedding(HasParameters):
         out      (n, S, dim) or (n, dim)
 
     The lookup is a matrix product with one-hot rows: with ``onehot`` of
-    shape ``(n, S, vocab_size)`` (a single 1 per row, in column ``ids[i, s]``),
+    shape ``(n, S, vocab_size)`` (a single 1 per row, in column ``ids[i, tau]``),
     ``out = onehot @ W``. Backward, given ``dout`` of ``out``'s shape, is the
     product's ``grad_W = onehot.T @ dout`` (summed over every position)::
 
-        grad_W[v] = sum of dout[i, s] over the positions (i, s) with ids[i, s] == v
+        grad_W[v] = sum of dout[i, tau] over the positions (i, tau) with ids[i, tau] == v
 
     computed without the one-hot matrix by ``np.add.at`` (a scatter-add:
     repeated ids add, rows of unused tokens are 0). The ids are integers,
@@ -133,14 +133,14 @@ class RNN(HasParameters):
     """A tanh recurrent layer over whole sequences (an Elman network), with backpropagation through time.
 
     ``RNN(input_dim, hidden_dim, *, rng=None)``. At every position
-    ``s = 1..S`` of the sequence, with the *same* parameters::
+    ``tau = 1..S`` of the sequence, with the *same* parameters::
 
-        U_s = X_s @ W_x + H_{s-1} @ W_h + b      (n, hidden_dim)  pre-activation
-        H_s = tanh(U_s)                           (n, hidden_dim)  hidden state
+        U_tau = X_tau @ W_x + H_{tau-1} @ W_h + b      (n, hidden_dim)  pre-activation
+        H_tau = tanh(U_tau)                           (n, hidden_dim)  hidden state
 
     Shapes::
 
-        x        (n, S, input_dim)       X_s = x[:, s - 1]
+        x        (n, S, input_dim)       X_tau = x[:, tau - 1]
         h0       (n, hidden_dim)         H_0, zeros when not given
         W_x      (input_dim, hidden_dim) Xavier-normal from ``rng``
         W_h      (hidden_dim, hidden_dim) Xavier-normal from ``rng`` (drawn after W_x)
@@ -151,12 +151,12 @@ class RNN(HasParameters):
     loss with respect to every hidden state it read. From the last position
     to the first, with ``dH_{S+1} @ ...`` taken as zero::
 
-        dH_s    = dout[:, s - 1] + delta_{s+1} @ W_h.T   everything H_s feeds: the output and the next step
-        delta_s = dH_s * (1 - H_s ** 2)                  through the tanh
-        grad_W_x = sum over s of X_s.T @ delta_s
-        grad_W_h = sum over s of H_{s-1}.T @ delta_s
-        grad_b   = sum over s of delta_s.sum(axis=0)
-        dx[:, s - 1] = delta_s @ W_x.T;   grad_h0 = delta_1 @ W_h.T
+        dH_tau    = dout[:, tau - 1] + delta_{tau+1} @ W_h.T   H_tau feeds the output and the next step
+        delta_tau = dH_tau * (1 - H_tau ** 2)                  through the tanh
+        grad_W_x = sum over tau of X_tau.T @ delta_tau
+        grad_W_h = sum over tau of H_{tau-1}.T @ delta_tau
+        grad_b   = sum over tau of delta_tau.sum(axis=0)
+        dx[:, tau - 1] = delta_tau @ W_x.T;   grad_h0 = delta_1 @ W_h.T
 
     ``backward`` returns ``dx`` (None with ``input_grad=False``) and stores
     ``grad_h0``; the parameter gradients are overwritten in place.
@@ -203,8 +203,8 @@ class RNN(HasParameters):
             check_shape(h0, (n, d_h), "initial state h0", self.__repr__)
             H[0] = h0
         XW = x.swapaxes(0, 1) @ self.W_x + self.b       # (S, n, d_h): the input's share, all positions at once
-        for s in range(S):
-            np.tanh(XW[s] + H[s] @ self.W_h, out=H[s + 1])
+        for tau in range(1, S + 1):                     # H[tau] is H_tau; XW[tau - 1] belongs to X_tau
+            np.tanh(XW[tau - 1] + H[tau - 1] @ self.W_h, out=H[tau])
         self.x, self.H = x, H
         return np.ascontiguousarray(H[1:].swapaxes(0, 1))   # (n, S, d_h)
 
@@ -216,17 +216,17 @@ class RNN(HasParameters):
         x, H = self.x, self.H
         S, n, d_h = H.shape[0] - 1, H.shape[1], H.shape[2]
         check_shape(dout, (n, S, d_h), "upstream gradient dout", self.__repr__)
-        delta = np.empty((S, n, d_h))                    # delta_s = dL/dU_s, position first
-        dH_next = np.zeros((n, d_h))                     # what H_s receives from step s + 1
+        delta = np.empty((S, n, d_h))                    # delta[tau - 1] = delta_tau = dL/dU_tau
+        dH_next = np.zeros((n, d_h))                     # what H_tau receives from step tau + 1 (none for tau = S)
         W_h_T = self.W_h.T
-        for s in range(S - 1, -1, -1):
-            dH = dout[:, s] + dH_next                    # fan-out: H_s feeds the output and the next step
-            np.multiply(dH, 1.0 - H[s + 1] ** 2, out=delta[s])   # tanh: dH/dU = 1 - H^2
-            dH_next = delta[s] @ W_h_T
+        for tau in range(S, 0, -1):
+            dH = dout[:, tau - 1] + dH_next              # fan-out: H_tau feeds the output and the next step
+            np.multiply(dH, 1.0 - H[tau] ** 2, out=delta[tau - 1])   # tanh: dH/dU = 1 - H^2
+            dH_next = delta[tau - 1] @ W_h_T             # to H_{tau-1}, through U_tau = ... + H_{tau-1} W_h
         self.grad_h0 = dH_next
         flat_delta = delta.reshape(S * n, d_h)
-        np.matmul(H[:-1].reshape(S * n, d_h).T, flat_delta, out=self.grad_W_h)   # sum over s of H_{s-1}.T delta_s
-        np.matmul(x.swapaxes(0, 1).reshape(S * n, -1).T, flat_delta, out=self.grad_W_x)   # sum of X_s.T delta_s
+        np.matmul(H[:-1].reshape(S * n, d_h).T, flat_delta, out=self.grad_W_h)   # sum over tau of H_{tau-1}.T delta_tau
+        np.matmul(x.swapaxes(0, 1).reshape(S * n, -1).T, flat_delta, out=self.grad_W_x)   # sum of X_tau.T delta_tau
         flat_delta.sum(axis=0, out=self.grad_b)
         if not input_grad:
             return None
@@ -250,7 +250,7 @@ def tensor_rnn(x, W_x, W_h, b, h0=None):
     d_h = W_h.shape[0]
     h = h0 if h0 is not None else Tensor(np.zeros((n, d_h)), requires_grad=False)
     states = []
-    for s in range(S):
-        h = (x[:, s] @ W_x + h @ W_h + b).tanh()
+    for tau in range(1, S + 1):
+        h = (x[:, tau - 1] @ W_x + h @ W_h + b).tanh()      # H_tau from X_tau and H_{tau-1}
         states.append(h)
     return stack(states, axis=1)

@@ -30,6 +30,7 @@ GLOSSARY_TERMS = [
     "topological order", "broadcasting",
     "batch normalisation", "dropout", "fan-in", "gradient clipping", "layer normalisation", "overfitting",
     "regularisation", "weight decay",
+    "backpropagation through time", "embedding", "hidden state", "recurrent neural network", "spectral norm",
 ]
 
 

@@ -1,9 +1,11 @@
-"""benchmarks/: the runner finds every bench_*.py, and the MLP floor does the same arithmetic as companion."""
+"""benchmarks/: the runner finds every bench_*.py, the MLP floor does the same arithmetic as companion, and the
+attention benchmark's PyTorch modules compute companion's numbers."""
 
 import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 import companion
 
@@ -96,3 +98,17 @@ def test_conv_benchmark_torch_network_is_digits_cnn():
     gx, gW, gb = bench_conv.torch_layer(x, dout, conv, input_grad=True)()
     np.testing.assert_allclose(gx.numpy(), dx, atol=1e-12)
     np.testing.assert_allclose(gW.numpy(), conv.grad_W, atol=1e-10)
+
+
+def test_the_attention_benchmark_compares_like_with_like():
+    """bench_attention's torch modules compute companion's numbers (skipped without PyTorch)."""
+    pytest.importorskip("torch")
+    import bench_attention
+
+    x, dout = np.random.default_rng(0).normal(size=(2, 2, 3, 4))
+    for layer, forward in [
+        (companion.SelfAttention(4, 2, causal=True, rng=0),
+         lambda xt, p: bench_attention.torch_attention(xt, p["W_q"], p["W_k"], p["W_v"], p["W_o"], 2, True)),
+        (companion.TransformerBlock(4, 2, hidden=5, rng=0), lambda xt, p: bench_attention.torch_block(xt, p, 2)),
+    ]:
+        assert bench_attention.agree(layer, x, dout, bench_attention.torch_step(layer, x, dout, forward)) < 1e-13

@@ -508,6 +508,18 @@ PINNED = {
                      "dU1": companion.numerical_gradient(
                          lambda u: (u - (u + 3.0) / 2) / np.sqrt(((u - 3.0) / 2) ** 2 + 1e-5), 1.0)},
     "ex-reg-decay": {"per_step": 1 - 0.1 * 0.01, "after_100": np.exp(100 * np.log1p(-0.1 * 0.01))},
+    # Part VII: central differences of the two-position scalar RNN; closed forms for [[a, 1], [0, a]]
+    "ex-bptt-hand": {
+        "dL/dW_X": companion.numerical_gradient(lambda w: np.tanh(-0.5 * w + 0.5 * np.tanh(w)), 1.0),
+        "dL/dW_H": companion.numerical_gradient(lambda w: np.tanh(-0.5 + w * np.tanh(1.0)), 0.5),
+        "dL/db": companion.numerical_gradient(lambda b: np.tanh(-0.5 + b + 0.5 * np.tanh(1.0 + b)), 0.0)},
+    "ex-bptt-scatter-bug": {"buggy": 4.0, "right": 1.0 + 2.0 + 4.0},   # the last write of row "a"; every share
+    "ex-bptt-nonnormal": {  # [[p, q], [0, p]] has largest singular value (|q| + sqrt(q^2 + 4 p^2)) / 2
+        name: (abs(q) + np.sqrt(q ** 2 + 4 * p ** 2)) / 2
+        for name, (p, q) in [("spectral norm", (0.9, 1.0)),
+                             ("largest", max(((0.9 ** k, k * 0.9 ** (k - 1)) for k in range(1, 101)),
+                                             key=lambda pq: pq[1] + np.sqrt(pq[1] ** 2 + 4 * pq[0] ** 2))),
+                             ("at k = 100", (0.9 ** 100, 100 * 0.9 ** 99))]},
 }
 TOLERANCES = {"ex-init-factor": 0.03, "ex-init-leaky": 0.01}  # simulated, not exact
 
@@ -954,3 +966,119 @@ def test_every_part_vi_numeric_answer_is_pinned_by_an_independent_computation():
         assert expected == pytest.approx(values, abs=1e-12), label
     dw = companion.numerical_gradient(lambda w: (w[0] * 1 + w[1] * 2) - 2 * (w[0] * -1 + w[1] * 3), np.array([2.0, -1.0]))
     assert dw == pytest.approx([3.0, -4.0])
+
+
+# --- part VII: the exercise ex-attention-backward ------------------------------------------------------------
+
+
+class StudentAttention:
+    """A correct single-head self-attention layer, written the way chapter "Self-attention, derived by hand" derives it."""
+
+    row_sum, transpose_key, scale_keys, all_shares = True, True, True, True
+
+    def __init__(self, dim, causal=False, rng=None):
+        rng = np.random.default_rng(rng)
+        self.W_q, self.W_k, self.W_v, self.W_o = (rng.normal(scale=dim ** -0.5, size=(dim, dim)) for _ in range(4))
+        self.causal = causal
+
+    def forward(self, x):
+        self.x = x
+        self.Q, self.K, self.V = x @ self.W_q, x @ self.W_k, x @ self.W_v
+        E = self.Q @ self.K.transpose(0, 2, 1) / np.sqrt(x.shape[-1])
+        if self.causal:
+            E = np.where(np.triu(np.ones(E.shape[-2:], dtype=bool), k=1), -np.inf, E)
+        E = np.exp(E - E.max(axis=-1, keepdims=True))
+        self.P = E / E.sum(axis=-1, keepdims=True)
+        self.O = self.P @ self.V
+        return self.O @ self.W_o
+
+    def backward(self, dout):
+        x, P, scale = self.x, self.P, 1 / np.sqrt(self.x.shape[-1])
+        self.grad_W_o = np.einsum("isl,isj->lj", self.O, dout)
+        dO = dout @ self.W_o.T
+        dV = P.transpose(0, 2, 1) @ dO
+        dP = dO @ self.V.transpose(0, 2, 1)
+        dE = P * (dP - (dP * P).sum(axis=-1, keepdims=True)) if self.row_sum else P * dP
+        dQ = dE @ self.K * scale
+        dK = (dE.transpose(0, 2, 1) if self.transpose_key else dE) @ self.Q * (scale if self.scale_keys else 1)
+        self.grad_W_q = np.einsum("isl,isj->lj", x, dQ)
+        self.grad_W_k = np.einsum("isl,isj->lj", x, dK)
+        self.grad_W_v = np.einsum("isl,isj->lj", x, dV)
+        dx = dQ @ self.W_q.T + dK @ self.W_k.T
+        return dx + dV @ self.W_v.T if self.all_shares else dx
+
+
+class StudentAttentionNoRowSum(StudentAttention):
+    row_sum = False       # dE = P * dP: the softmax's Jacobian without its -p p^T part
+
+
+class StudentAttentionUntransposedKeys(StudentAttention):
+    transpose_key = False     # dK = dE Q instead of dE^T Q: a key's gradient taken along the queries' axis
+
+
+class StudentAttentionUnscaledKeys(StudentAttention):
+    scale_keys = False
+
+
+class StudentAttentionOneShareMissing(StudentAttention):
+    all_shares = False    # x feeds Q, K and V; the values' share of dx forgotten
+
+
+class StudentAttentionNoMask(StudentAttention):
+    """A consistent backward of the wrong function: the causal mask is ignored."""
+
+    def __init__(self, dim, causal=False, rng=None):
+        super().__init__(dim, False, rng)
+
+
+def test_a_correct_attention_backward_passes_the_exercise(capsys):
+    assert check_answer("ex-attention-backward", StudentAttention)
+    printed = flat(capsys.readouterr().out)
+    assert printed.startswith("check_answer('ex-attention-backward'): correct. forward computes the right function, "
+                              "and backward agrees with numerical gradients in 2 configurations; max relative error")
+
+
+def test_the_companion_layer_passes_the_exercise_too():
+    """SelfAttention with one head is the exercise's layer (its constructor takes causal as a keyword)."""
+    class OneHead(companion.SelfAttention):
+        def __init__(self, dim, causal=False, rng=None):
+            super().__init__(dim, 1, causal=causal, rng=rng)
+
+    assert check_answer("ex-attention-backward", OneHead, verbose=False)
+
+
+@pytest.mark.parametrize("student, expected", [
+    (StudentAttentionNoRowSum, "not yet. check_layer(StudentAttentionNoRowSum): FAILED on input shape (2, 3, 4). "
+                               "(the layer was created as StudentAttentionNoRowSum(4, True)) dx is wrong"),
+    (StudentAttentionUntransposedKeys, "not yet. check_layer(StudentAttentionUntransposedKeys): FAILED on input "
+                                       "shape (2, 3, 4). (the layer was created as "
+                                       "StudentAttentionUntransposedKeys(4, True)) dx is wrong"),
+    (StudentAttentionUnscaledKeys, "dx is wrong"),
+    (StudentAttentionOneShareMissing, "dx is wrong"),
+], ids=lambda v: v.__name__ if isinstance(v, type) else "")
+def test_wrong_attention_backwards_get_a_verdict_naming_the_first_wrong_entry(student, expected, capsys):
+    assert not check_answer("ex-attention-backward", student)
+    printed = flat(capsys.readouterr().out)
+    assert expected in printed, printed
+    assert re.search(r"first wrong entry dx\[\d+, \d+, \d+\]: yours -?[\d.e+-]+, numerical", printed), printed
+    assert "exercise hint: each row of P is a softmax, so dE needs the softmax chapter's sum over the row" in printed
+
+
+def test_an_attention_without_its_mask_computes_the_wrong_function(capsys):
+    assert not check_answer("ex-attention-backward", StudentAttentionNoMask)
+    printed = flat(capsys.readouterr().out)
+    assert "not yet. backward is consistent with forward, but forward computes the wrong function." in printed, printed
+
+
+def test_the_attention_answer_is_computed_by_companion():
+    """The reference agrees with the attention written out with loops, position by position."""
+    layer = StudentAttention(4, causal=True, rng=0)
+    x = np.random.default_rng(1).normal(size=(2, 3, 4))
+    expected = ANSWERS["ex-attention-backward"].reference(x, layer)
+    Q, K, V = x @ layer.W_q, x @ layer.W_k, x @ layer.W_v
+    for i in range(2):
+        for tau in range(3):
+            scores = np.array([Q[i, tau] @ K[i, key] / 2.0 for key in range(tau + 1)])   # sqrt(4) = 2
+            weights = np.exp(scores) / np.exp(scores).sum()
+            row = sum(weights[key] * V[i, key] for key in range(tau + 1)) @ layer.W_o
+            np.testing.assert_allclose(expected[i, tau], row, rtol=1e-12)

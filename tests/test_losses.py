@@ -170,3 +170,15 @@ def test_softmax_backward_errors():
         softmax_backward("p", p)
     with pytest.raises(ValueError, match=r"^softmax_backward: probabilities p have shape \(2, 3\) and dout \(3,\)"):
         softmax_backward(p, np.ones(3), checked=True)   # checked skips the scan, never the shape check
+
+
+def test_softmax_backward_can_write_into_dout():
+    rng = np.random.default_rng(3)
+    p = softmax(rng.normal(size=(4, 5)))
+    dout = rng.normal(size=(4, 5))
+    expected = softmax_backward(p, dout)
+    kept = dout.copy()
+    np.testing.assert_array_equal(dout, kept)                  # by default dout is left alone
+    result = softmax_backward(p, dout, overwrite_dout=True)
+    assert result is dout
+    np.testing.assert_array_equal(result, expected)
