@@ -32,7 +32,6 @@ LANG = "ja"
 NOT_YET_TRANSLATED = {
     "book/embeddings_bptt",
     "book/attention",
-    "book/glossary",                 # Part VII terms
 }
 
 PAGES = i18n.toc_pages()
