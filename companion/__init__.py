@@ -27,14 +27,16 @@ module              what it holds                                 chapter
                                                                   Training a digit classifier
 ``optim``           SGD, Momentum, AdaGrad, RMSProp, Adam;        Optimizers;
                     weight_decay, AdamW, clip_grad_norm           Regularisation; Initialisation ...
-``datasets``        load_digits, load_mnist, download_mnist,      Training a digit classifier
-                    read_idx, split
-``training``        fit, evaluate                                 Training a digit classifier
+``datasets``        load_digits, load_mnist, download_mnist,      Training a digit classifier;
+                    read_idx, split; load_devils_dictionary,      A tiny character-level language
+                    split_text, CharVocab, text_windows           model
+``training``        fit, evaluate;                                Training a digit classifier;
+                    fit_language_model, evaluate_language_model   A tiny character-level language model
 ``plots``           plot_history, plot_confusion_matrix,          Optimizers;
                     plot_digits;                                  Training a digit classifier;
                     plot_activation_histograms,                   Initialisation and the depth problem
                     plot_gradient_norms, plot_layer_statistics,
-                    plot_runs
+                    plot_runs; plot_loss_curves                   A tiny character-level language model
 ``checks``          check_layer, check_gradient, check_answer:    Preface ("Using companion");
                     homework checkers that print a verdict        every chapter's exercises
 ``answers``         the registered answers of the exercises       every chapter's exercises
@@ -48,8 +50,11 @@ module              what it holds                                 chapter
 ``conv``            Conv2d, MaxPool2d, AvgPool2d, Flatten,        Convolution backward by hand;
                     im2col, col2im: layers on images              im2col: convolution as a matrix
                     (n, c, h, w)                                  product; A CNN on the digits
+``language_model``  LearnedPositions, sample: learned position    A tiny character-level language model
+                    vectors; text drawn from a model
 ``models``          digits_mlp, digits_cnn: the book's networks   Training a digit classifier;
-                    for the 8x8 digits                            A CNN on the digits
+                    for the 8x8 digits;                           A CNN on the digits;
+                    char_rnn, char_transformer                    A tiny character-level language model
 ``sequence``        Embedding, RNN, tensor_rnn: token lookup      Embeddings and backpropagation
                     and a tanh recurrent layer over sequences     through time
                     (n, S, d), with BPTT; (autodiff: stack,
@@ -76,19 +81,21 @@ from .layers import AddLayer, DivLayer, Linear, MulLayer, Sequential, SubLayer, 
 from .losses import MSELoss, SoftmaxCrossEntropy, log_softmax, softmax, softmax_backward
 from .metrics import accuracy, confusion_matrix
 from .optim import SGD, AdaGrad, Adam, AdamW, Momentum, Optimizer, RMSProp, clip_grad_norm
-from .datasets import download_mnist, load_digits, load_mnist, read_idx
-from .training import evaluate, fit
+from .datasets import (CharVocab, download_mnist, load_devils_dictionary, load_digits, load_mnist, read_idx, split_text,
+                       text_windows)
+from .training import evaluate, evaluate_language_model, fit, fit_language_model
 from .plots import (plot_activation_histograms, plot_confusion_matrix, plot_digits, plot_gradient_norms, plot_history,
-                    plot_layer_statistics, plot_runs)
+                    plot_layer_statistics, plot_loss_curves, plot_runs)
 from .viz import Graph, draw_graph, to_mermaid, trace
 from .normalization import BatchNorm, LayerNorm
 from .regularization import Dropout
 from .diagnostics import layer_statistics
 from .conv import AvgPool2d, Conv2d, Flatten, MaxPool2d, col2im, im2col  # part VI
-from .models import digits_cnn, digits_mlp
+from .models import char_rnn, char_transformer, digits_cnn, digits_mlp
 from .sequence import RNN, Embedding, tensor_rnn  # part VII
 from .attention import (SelfAttention, TransformerBlock, scaled_dot_product_attention,  # part VII
                         scaled_dot_product_attention_backward)
+from .language_model import LearnedPositions, sample  # part VII
 from . import answers  # noqa: F401  (registers every exercise's answer for check_answer)
 
 __version__ = "0.1.0"
@@ -114,4 +121,7 @@ __all__ = [
     "Embedding", "RNN", "concat", "stack", "tensor_rnn",
     "SelfAttention", "TransformerBlock", "scaled_dot_product_attention", "scaled_dot_product_attention_backward",
     "softmax_backward",
+    # a character-level language model (part VII)
+    "CharVocab", "LearnedPositions", "char_rnn", "char_transformer", "evaluate_language_model", "fit_language_model",
+    "load_devils_dictionary", "plot_loss_curves", "sample", "split_text", "text_windows",
 ]

@@ -335,3 +335,38 @@ register_answer("ex-attention-backward", "attention", reference=_single_head_att
                 hint="each row of P is a softmax, so dE needs the softmax chapter's sum over the row; E = Q K^T / sqrt(d) "
                      "sends dE K to Q and dE^T Q to K, each divided by sqrt(d); x feeds three projections, so its "
                      "gradient is the sum of three terms")
+
+
+# Part VII — language model ("A tiny character-level language model")
+
+def _devils_dictionary_ids():
+    """The language-model chapter's data: (training ids, held-out ids, C)."""
+    from .datasets import CharVocab, load_devils_dictionary, split_text
+    text = load_devils_dictionary()
+    vocab = CharVocab(text)
+    train, held = split_text(text, 0.9)
+    return vocab.encode(train), vocab.encode(held), vocab.size
+
+
+def _lm_bigram():
+    """Held-out loss of the add-one bigram model counted on the training text."""
+    train, held, classes = _devils_dictionary_ids()
+    counts = np.ones((classes, classes))
+    np.add.at(counts, (train[:-1], train[1:]), 1.0)
+    probs = counts / counts.sum(axis=1, keepdims=True)
+    return (float(-np.mean(np.log(probs[held[:-1], held[1:]]))),)
+
+
+def _lm_count(length=32, batch_size=32, steps=800):
+    train, _, _ = _devils_dictionary_ids()
+    per_step = length * batch_size
+    return per_step, per_step * steps, per_step * steps / len(train)
+
+
+register_answer("ex-lm-bigram", "language_model", names=("held-out loss",), compute=_lm_bigram, rtol=1e-4,
+                hint="count the pairs (previous, next) of the training text on top of a table of ones, divide each row "
+                     "by its sum, and average -log of the probability of every held-out character given the one before")
+register_answer("ex-lm-count", "language_model", names=("per step", "in 800 steps", "per training character"),
+                compute=_lm_count, rtol=1e-3,
+                hint="every window predicts one character per position; divide the total by the number of training "
+                     "characters")

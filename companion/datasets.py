@@ -1,6 +1,6 @@
-"""Data sets for the classification chapters: 8x8 digits (offline) and MNIST (from its IDX files).
+"""Data sets: 8x8 digits (offline) and MNIST (from its IDX files); a text for a language model.
 
-Chapter "Training a digit classifier".
+Chapters "Training a digit classifier" and "A tiny character-level language model".
 
 Both loaders return ``(x_train, t_train), (x_test, t_test)``: ``x`` float64
 of shape ``(n, pixels)`` scaled to [0, 1], ``t`` int64 labels of shape ``(n,)``.
@@ -15,6 +15,16 @@ of shape ``(n, pixels)`` scaled to [0, 1], ``t`` int64 labels of shape ``(n,)``.
   ``MNIST_MIRRORS``; without network it says which files to put where.
 - ``read_idx(path)``: one IDX file (gzipped or not) as an array. A truncated or
   corrupt file raises ``ValueError``; it never returns a silently wrong array.
+
+Text, for next-character prediction:
+
+- ``load_devils_dictionary()``: Ambrose Bierce's *The Devil's Dictionary*
+  (1911, public domain), 299,526 ASCII characters shipped with companion in
+  ``companion/data/`` (source, licence and how it was trimmed: the README there).
+- ``split_text(text, fraction)``: training and held-out parts, cut where an entry ends.
+- ``CharVocab(text)``: the characters of a text, numbered; ``encode`` and ``decode``.
+- ``text_windows(ids, length)``: windows of a sequence of character ids, as
+  ``(inputs, targets)`` of shape (n, length), each target the next character.
 """
 
 import gzip
@@ -28,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._validate import as_float_array, as_rng
+from ._validate import as_float_array, as_rng, number_in, positive_int
 
 # The official files, with the SHA-256 of each (as published by torchvision and others).
 MNIST_FILES = {
@@ -216,3 +226,134 @@ def download_mnist(path=None, mirrors=MNIST_MIRRORS, timeout=30):
                 f"them, still gzipped, in {directory}; then call load_mnist({str(directory)!r})."
             )
     return directory
+
+
+# --- Text: The Devil's Dictionary, characters as integers, windows --------------------------------
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+DEVILS_DICTIONARY = "devils_dictionary.txt"
+DEVILS_DICTIONARY_SHA256 = "fa8f91f4c94b63d48152a7bf4e064467e4cb08c3f91a981780ab0ac4cf776d26"
+
+
+def load_devils_dictionary(path=None, *, verify=True):
+    """Ambrose Bierce's *The Devil's Dictionary* (1911, public domain) as one string.
+
+    The file ships with companion (``companion/data/devils_dictionary.txt``,
+    299,526 ASCII characters: the entries ABASEMENT to SMITHAREEN, built from
+    Debian's ``dict-devil`` package by ``tools/make_corpus.py``). ``path``
+    reads another copy; with ``verify=True`` its SHA-256 must be the shipped
+    file's (``verify=False`` reads any text file). A missing file raises
+    ``FileNotFoundError`` saying how to get it back.
+    """
+    file = DATA_DIR / DEVILS_DICTIONARY if path is None else Path(path)
+    if not file.is_file():
+        raise FileNotFoundError(
+            f"load_devils_dictionary: {file} does not exist. The text ships with companion in "
+            f"companion/data/{DEVILS_DICTIONARY}: reinstall companion, or rebuild the file with "
+            f"'python tools/make_corpus.py dict-devil_1.0-13.1_all.deb' (after 'apt-get download dict-devil')"
+        )
+    raw = file.read_bytes()
+    if verify and (got := hashlib.sha256(raw).hexdigest()) != DEVILS_DICTIONARY_SHA256:
+        raise ValueError(
+            f"load_devils_dictionary: {file} has SHA-256 {got[:16]}..., expected "
+            f"{DEVILS_DICTIONARY_SHA256[:16]}... (the shipped text); it was changed or is another file: "
+            f"pass verify=False to read a text of your own"
+        )
+    return raw.decode("utf-8")
+
+
+class CharVocab:
+    """The distinct characters of a text, numbered 0..size-1 in sorted order (so ``"\\n"`` and ``" "`` come first).
+
+    ``encode(text)`` turns a string into an int64 array of ids (len(text),);
+    ``decode(ids)`` turns ids back into the string. A character the vocabulary
+    does not have, or an id outside 0..size-1, raises ``ValueError`` naming it.
+    """
+
+    def __init__(self, text):
+        if not isinstance(text, str):
+            raise TypeError(f"CharVocab: expected the text as a str, got {type(text).__name__}")
+        if not text:
+            raise ValueError("CharVocab: the text is empty; expected at least one character")
+        self.chars = sorted(set(text))
+        self.index = {char: i for i, char in enumerate(self.chars)}
+        codes = np.array([ord(char) for char in self.chars])
+        self._lookup = np.full(codes.max() + 1, -1, dtype=np.int64)   # code point -> id, -1: not in the vocabulary
+        self._lookup[codes] = np.arange(len(codes))
+
+    def __repr__(self):
+        return f"CharVocab({self.size} characters)"
+
+    def __len__(self):
+        return self.size
+
+    @property
+    def size(self):
+        """The number of distinct characters, C."""
+        return len(self.chars)
+
+    def encode(self, text):
+        """The ids of the characters of ``text``: an int64 array of shape (len(text),)."""
+        if not isinstance(text, str):
+            raise TypeError(f"CharVocab.encode: expected a str, got {type(text).__name__}")
+        codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+        ids = self._lookup[np.minimum(codes, len(self._lookup) - 1)]
+        ids[codes >= len(self._lookup)] = -1
+        if len(ids) and ids.min() < 0:
+            i = int(np.argmax(ids < 0))
+            raise ValueError(f"CharVocab.encode: character {text[i]!r} at position {i} is not in the vocabulary "
+                             f"of {self.size} characters")
+        return ids
+
+    def decode(self, ids):
+        """The string of the ids ``ids`` (a 1-D sequence of integers in 0..size-1)."""
+        ids = np.asarray(ids)
+        if ids.ndim != 1 or (ids.size and ids.dtype.kind not in "iu"):
+            raise ValueError(f"CharVocab.decode: expected a 1-D sequence of integer ids, got shape {ids.shape} "
+                             f"and dtype {ids.dtype}")
+        if ids.size and (ids.min() < 0 or ids.max() >= self.size):
+            i = int(np.argmax((ids < 0) | (ids >= self.size)))
+            raise ValueError(f"CharVocab.decode: id {ids[i]} at position {i} is out of range; expected ids in "
+                             f"0..{self.size - 1}")
+        return "".join(self.chars[i] for i in ids)
+
+
+def split_text(text, fraction=0.9):
+    """``(train, held_out)``: the text cut at the first blank line after ``fraction`` of its characters.
+
+    In *The Devil's Dictionary* a blank line ends an entry, so the held-out
+    part starts with a whole entry (the training part keeps the blank line).
+    A text with no blank line after that point raises ``ValueError``.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"split_text: expected the text as a str, got {type(text).__name__}")
+    fraction = number_in(fraction, "fraction", "split_text", 0.0, 1.0)
+    cut = text.find("\n\n", int(fraction * len(text)))
+    if cut < 0:
+        raise ValueError(f"split_text: no blank line after {fraction:.0%} of the text ({len(text)} characters); "
+                         f"expected one to cut at")
+    return text[:cut + 2], text[cut + 2:]
+
+
+def text_windows(ids, length, *, stride=None):
+    """Windows of a sequence of ids for next-character prediction: ``(inputs, targets)``, both (n, length).
+
+    Window ``i`` starts at ``i * stride`` (default ``stride = length``: the
+    windows do not overlap): ``inputs[i] = ids[start:start + length]`` and
+    ``targets[i] = ids[start + 1:start + length + 1]``, the same characters
+    shifted by one, so ``targets[i, tau]`` is the character that follows
+    ``inputs[i, tau]``. Every window that fits is returned (the last
+    characters may be left over).
+    """
+    ids = np.asarray(ids)
+    if ids.ndim != 1 or ids.dtype.kind not in "iu":
+        raise ValueError(f"text_windows: ids have shape {ids.shape} and dtype {ids.dtype}; expected a 1-D array "
+                         f"of integer ids (CharVocab.encode gives one)")
+    length = positive_int(length, "length", "text_windows")
+    stride = length if stride is None else positive_int(stride, "stride", "text_windows")
+    if len(ids) < length + 1:
+        raise ValueError(f"text_windows: {len(ids)} ids are too few for one window of length {length}; "
+                         f"expected at least {length + 1} (the targets reach one character further)")
+    starts = np.arange(0, len(ids) - length, stride)
+    rows = starts[:, None] + np.arange(length)       # (n, length) positions in ids
+    return ids[rows].astype(np.int64), ids[rows + 1].astype(np.int64)

@@ -67,12 +67,31 @@ class MSELoss:
         return dout * self.diff / len(self.diff)
 
 
-def _logits(z, owner):
-    z = as_float_array(z, "logits z", owner)
+def _logits(z, owner, checked=False):
+    if not checked:
+        z = as_float_array(z, "logits z", owner)
     if z.ndim != 2 or z.shape[1] < 1:
         hint = " (one sample? use z.reshape(1, -1))" if z.ndim == 1 else ""
-        raise ValueError(f"{owner}: logits z have shape {z.shape}, expected (n, k): one row of k scores per sample{hint}")
+        sequences = " or (n, S, C) for a sequence model" if owner == "SoftmaxCrossEntropy" else ""
+        raise ValueError(f"{owner}: logits z have shape {z.shape}, expected (n, k): one row of k scores per "
+                         f"sample{sequences}{hint}")
     return z
+
+
+def _sequence_labels(target, n, length, k):
+    """The targets of sequence logits (n, S, C): integer labels of shape (n, S) in 0..C-1, or a clear error."""
+    raw = np.asarray(target)
+    if raw.dtype.kind not in "iu":
+        raise TypeError(f"SoftmaxCrossEntropy: targets for logits of shape ({n}, {length}, {k}) must be integer "
+                        f"labels of shape ({n}, {length}), got {type(target).__name__} with dtype {raw.dtype}")
+    if raw.shape != (n, length):
+        raise ValueError(f"SoftmaxCrossEntropy: targets have shape {raw.shape}, expected labels of shape "
+                         f"({n}, {length}): one class per position of the logits ({n}, {length}, {k})")
+    if raw.size and (raw.min() < 0 or raw.max() >= k):
+        where = tuple(int(i) for i in np.argwhere((raw < 0) | (raw >= k))[0])
+        raise ValueError(f"SoftmaxCrossEntropy: label {raw[where]} at index {where} is out of range; expected "
+                         f"labels in 0..{k - 1} for {k} classes")
+    return raw
 
 
 def _shifted_exp(z):
@@ -155,6 +174,11 @@ class SoftmaxCrossEntropy:
               or (n, k)     one-hot rows (a single 1 per row)
         probs    (n, k)     softmax(logits), kept for backward
 
+    A sequence model's logits ``(n, S, C)`` with integer targets ``(n, S)``
+    (chapter "A tiny character-level language model") are the same loss over
+    ``n * S`` rows: every position predicts one class, and ``L`` is the mean
+    over all ``n * S`` positions; backward returns ``(n, S, C)``.
+
     ``L = -(1/n) * sum_i log softmax(logits)[i, label_i]``, a mean over the
     batch. Backward is the famous simple form::
 
@@ -165,7 +189,7 @@ class SoftmaxCrossEntropy:
     """
 
     def __init__(self):
-        self.probs = None
+        self.probs = self.labels = self.shape = None
 
     def __repr__(self):
         return "SoftmaxCrossEntropy()"
@@ -175,7 +199,14 @@ class SoftmaxCrossEntropy:
 
     def forward(self, logits, target, *, targets_checked=False):
         """The mean loss. ``targets_checked=True``: ``target`` is already int labels in 0..k-1 (``fit`` passes it)."""
-        z = _logits(logits, "SoftmaxCrossEntropy")
+        z = as_float_array(logits, "logits z", "SoftmaxCrossEntropy")
+        self.shape = z.shape
+        if z.ndim == 3:  # a sequence model's logits (n, S, C): every position is one more sample
+            n, length, k = z.shape
+            if not targets_checked:
+                target = _sequence_labels(target, n, length, k)
+            z, target, targets_checked = z.reshape(n * length, k), np.reshape(target, n * length), True
+        z = _logits(z, "SoftmaxCrossEntropy", checked=True)
         n, k = z.shape
         labels = target if targets_checked else as_labels(target, n, k, "SoftmaxCrossEntropy")
         rows = np.arange(n)
@@ -192,4 +223,4 @@ class SoftmaxCrossEntropy:
         grad = self.probs.copy()
         grad[np.arange(n), self.labels] -= 1.0           # probs - onehot
         grad *= dout / n
-        return grad
+        return grad.reshape(self.shape)                  # (n, S, C) for sequence logits

@@ -5,7 +5,9 @@ in ``companion.viz``.) Part V adds the per-layer figures of deep networks:
 ``plot_activation_histograms``, ``plot_gradient_norms`` and both together,
 ``plot_layer_statistics`` (chapters "Initialisation and the depth problem"
 and "Normalisation"), and ``plot_runs``, the curves of several training runs
-in one figure (chapters of Part V).
+in one figure (chapters of Part V). ``plot_loss_curves`` draws the loss
+against the training step, with reference levels (chapter "A tiny
+character-level language model").
 
 Each function draws into a new figure, or into the axes you pass, and
 returns the figure; end the notebook cell with ``plt.show()``.
@@ -258,3 +260,48 @@ def plot_runs(histories, quantities=("loss", "accuracy"), axes=None, title=None)
         axes[0].figure.suptitle(title)
     axes[0].figure.tight_layout()
     return axes[0].figure
+
+
+def plot_loss_curves(histories, ax=None, baselines=None, title=None):
+    """Loss against the training step: one colour per run, training dashed, held-out solid.
+
+    ``histories``: one history or a dict ``{label: history}``; a history is a
+    dict with equally long lists ``"step"`` (the x values), ``"loss"`` (the
+    training loss) and optionally ``"val_loss"`` (the held-out loss), as
+    ``companion.fit_language_model`` returns it. ``baselines``: a dict
+    ``{label: value}`` of reference levels, drawn as dotted grey lines with
+    their label. ``ax``: the axes to draw into (default: a new figure).
+    Returns the figure.
+    """
+    if isinstance(histories, dict) and "loss" in histories:
+        histories = {None: histories}
+    if not isinstance(histories, dict) or not histories:
+        raise TypeError("plot_loss_curves: expected a history (a dict with 'step' and 'loss' lists) "
+                        "or a dict {label: history}")
+    for label, history in histories.items():
+        if not isinstance(history, dict) or "step" not in history or "loss" not in history:
+            raise TypeError(f"plot_loss_curves: the history {label!r} needs 'step' and 'loss' lists, "
+                            f"got {history!r:.60}")
+        for key in ("loss", "val_loss"):
+            if key in history and len(history[key]) != len(history["step"]):
+                raise ValueError(f"plot_loss_curves: the history {label!r} has {len(history[key])} values of "
+                                 f"{key!r} for {len(history['step'])} steps")
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7, 3.8))
+    for k, (label, history) in enumerate(histories.items()):
+        color = f"C{k % 10}"
+        name = "" if label is None else f"{label}, "
+        ax.plot(history["step"], history["loss"], "--", color=color, lw=1.2, label=f"{name}training")
+        if "val_loss" in history:
+            ax.plot(history["step"], history["val_loss"], "-", color=color, lw=1.8, label=f"{name}held-out")
+    for label, value in (baselines or {}).items():
+        ax.axhline(value, color="0.4", ls=":", lw=1.2)
+        ax.annotate(label, (1.0, value), xycoords=("axes fraction", "data"), xytext=(-4, 3),
+                    textcoords="offset points", ha="right", va="bottom", fontsize=8, color="0.3")
+    ax.set_xlabel("training step")
+    ax.set_ylabel("loss (cross-entropy, nats)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    return ax.figure

@@ -1,6 +1,8 @@
 """The training loop: epochs of shuffled minibatches, with a progress bar and a history.
 
-Chapter "Training a digit classifier".
+Chapter "Training a digit classifier"; ``fit_language_model`` and
+``evaluate_language_model``, the loop of next-character prediction on windows
+of a text: chapter "A tiny character-level language model".
 
 ``fit`` runs, for every minibatch, the four lines every chapter before wrote
 by hand::
@@ -26,7 +28,7 @@ import functools
 
 import numpy as np
 
-from ._validate import as_float_array, as_labels, as_rng, is_companion_layer
+from ._validate import as_float_array, as_labels, as_rng, is_companion_layer, number_in
 from .layers import Linear, Sequential
 from .losses import SoftmaxCrossEntropy
 
@@ -244,3 +246,158 @@ def _progress_bar(progress):
     except ImportError:
         raise ImportError("fit(progress=True) needs tqdm (pip install tqdm); or pass progress=False") from None
     return tqdm
+
+
+# --- Language models: next-character prediction on windows of a text --------------------------------
+
+def _text_ids(ids, owner, what):
+    """A 1-D integer array of ids, or a clear error."""
+    ids = np.asarray(ids)
+    if ids.ndim != 1 or ids.dtype.kind not in "iu":
+        raise ValueError(f"{owner}: {what} ids have shape {ids.shape} and dtype {ids.dtype}; expected a 1-D array of "
+                         f"integer ids (CharVocab.encode gives one)")
+    return ids.astype(np.int64, copy=False)
+
+
+def _check_text(model, ids, length, owner, what):
+    """Check ``ids`` against the model once, up front: long enough, and every id one of the model's C outputs."""
+    ids = _text_ids(ids, owner, what)
+    if len(ids) < length + 1:
+        raise ValueError(f"{owner}: {len(ids)} {what} ids are too few for one window of length {length}; expected at "
+                         f"least {length + 1}")
+    if ids.min() < 0:
+        raise ValueError(f"{owner}: {what} ids contain {int(ids.min())}; expected ids >= 0")
+    with _mode(model, training=False):
+        try:
+            logits = model.forward(ids[None, :length])
+        except (ValueError, TypeError) as err:
+            raise type(err)(f"{owner}: the model cannot take a window of {length} {what} ids: {err}") from None
+    if np.ndim(logits) != 3 or np.shape(logits)[:2] != (1, length):
+        raise ValueError(f"{owner}: the model returned shape {np.shape(logits)} for ids of shape (1, {length}); "
+                         f"expected logits (1, {length}, C), one score per character at every position")
+    classes = np.shape(logits)[2]
+    if ids.max() >= classes:
+        raise ValueError(f"{owner}: {what} ids contain {int(ids.max())}, but the model scores {classes} characters "
+                         f"(ids 0..{classes - 1})")
+    return ids
+
+
+def _spread_windows(ids, length, windows):
+    """``windows`` windows of ``length`` ids, evenly spread over ``ids``: (inputs, targets), both (windows, length)."""
+    starts = np.linspace(0, len(ids) - length - 1, windows).astype(np.int64)
+    rows = starts[:, None] + np.arange(length)
+    return ids[rows], ids[rows + 1]
+
+
+def evaluate_language_model(model, ids, length, windows=64, loss=None):
+    """Mean next-character loss of ``model`` on ``windows`` windows of ``length`` ids spread evenly over ``ids``.
+
+    ``ids`` (N,) is an encoded text; the windows start at evenly spaced
+    positions from the first to the last possible one (the same windows every
+    call), and the loss (default ``SoftmaxCrossEntropy()``) is the mean over
+    all ``windows * length`` predicted characters. Measured in evaluation mode.
+    """
+    length = _positive(length, "length", "evaluate_language_model")
+    windows = _positive(windows, "windows", "evaluate_language_model")
+    ids = _check_text(model, ids, length, "evaluate_language_model", "evaluation")
+    loss = SoftmaxCrossEntropy() if loss is None else loss
+    return _text_loss(model, loss, *_spread_windows(ids, length, windows))
+
+
+def _text_loss(model, loss, inputs, targets):
+    forward, loss_forward = _checked_calls(model, loss)
+    with _mode(model, training=False):
+        return loss_forward(forward(inputs), targets)
+
+
+def _positive(value, name, owner):
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{owner}: {name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def fit_language_model(model, ids, *, optimizer, steps, length, batch_size=32, validation=None, eval_every=None,
+                       eval_windows=64, max_norm=None, rng=0, blas_threads=1):
+    """Train ``model`` to predict the next character at every position of windows of the encoded text ``ids``.
+
+    ``model`` maps ids (b, S) to logits (b, S, C), as ``char_rnn`` and
+    ``char_transformer`` do. Each of the ``steps`` steps draws ``batch_size``
+    windows of ``length + 1`` ids at random starts (from ``rng``, an int seed
+    or a Generator), and runs::
+
+        logits = model.forward(inputs)              # (b, S, C)
+        loss.forward(logits, targets)               # mean over the b * S positions
+        model.backward(loss.backward())
+        clip_grad_norm(model.parameters(), max_norm)  # if max_norm is given
+        optimizer.step()
+
+    Returns a history dict of lists: ``step``, and ``loss``, the mean loss on
+    ``eval_windows`` fixed windows of the training text (spread evenly over it,
+    as ``evaluate_language_model`` takes them), measured before the first step
+    and every ``eval_every`` steps (default: 10 measurements) and after the last;
+    with ``validation`` (the held-out ids), ``val_loss`` on held-out windows
+    measured at the same steps. ``batch_loss`` holds every step's minibatch loss.
+
+    The ids are checked once, up front (1-D integers, each one of the model's
+    C outputs). ``blas_threads`` as in ``fit``. Raises ``FloatingPointError``
+    when a number overflows (diverging training: lower the learning rate).
+    """
+    owner = "fit_language_model"
+    steps, length = _positive(steps, "steps", owner), _positive(length, "length", owner)
+    batch_size, eval_windows = _positive(batch_size, "batch_size", owner), _positive(eval_windows, "eval_windows", owner)
+    eval_every = max(1, steps // 10) if eval_every is None else _positive(eval_every, "eval_every", owner)
+    if max_norm is not None:
+        max_norm = number_in(max_norm, "max_norm", owner, 0.0, np.inf)
+    if not callable(getattr(optimizer, "step", None)):
+        raise TypeError(f"{owner}: optimizer must be an optimizer such as Adam(model.parameters()), got {optimizer!r}")
+    if {id(p) for p, _ in getattr(optimizer, "parameters", [])} != {id(p) for p, _ in model.parameters()}:
+        raise ValueError(f"{owner}: the optimizer does not update this model's parameters; build it from "
+                         f"model.parameters()")
+    ids = _check_text(model, ids, length, owner, "training")
+    monitors = {"loss": _spread_windows(ids, length, eval_windows)}
+    if validation is not None:
+        monitors["val_loss"] = _spread_windows(_check_text(model, validation, length, owner, "validation"),
+                                               length, eval_windows)
+    rng = as_rng(rng)
+    with _blas_threads(blas_threads), np.errstate(over="raise", invalid="raise", divide="raise"):
+        return _train_language_model(model, ids, optimizer, steps, length, batch_size, eval_every, monitors,
+                                     max_norm, rng)
+
+
+def _train_language_model(model, ids, optimizer, steps, length, batch_size, eval_every, monitors, max_norm, rng):
+    """The loop of ``fit_language_model``, on checked ids."""
+    from .optim import clip_grad_norm
+
+    loss = SoftmaxCrossEntropy()
+    forward, loss_forward = _checked_calls(model, loss)
+    parameters = model.parameters()
+    history = {"step": [], **{key: [] for key in monitors}, "batch_loss": []}
+    offsets = np.arange(length)
+
+    def measure(step):
+        history["step"].append(step)
+        for key, windows in monitors.items():
+            history[key].append(_text_loss(model, loss, *windows))
+
+    measure(0)
+    for step in range(1, steps + 1):
+        _set_mode(model, training=True)
+        rows = rng.integers(0, len(ids) - length, size=batch_size)[:, None] + offsets   # (b, S) positions
+        try:
+            batch_loss = loss_forward(forward(ids[rows]), ids[rows + 1])
+            dlogits = loss.backward()                                                  # (b, S, C)
+            if isinstance(model, (Linear, Sequential)):  # the ids' gradient is never used
+                model.backward(dlogits, input_grad=False, checked=True)
+            else:
+                model.backward(dlogits)
+            if max_norm is not None:
+                clip_grad_norm(parameters, max_norm)
+            optimizer.step()
+        except FloatingPointError as err:
+            raise FloatingPointError(f"fit_language_model: numbers overflowed ({err}) in step {step}: training "
+                                     f"diverged; lower the learning rate") from None
+        history["batch_loss"].append(batch_loss)
+        if step % eval_every == 0 or step == steps:
+            measure(step)
+    _set_mode(model, training=False)
+    return history

@@ -1082,3 +1082,26 @@ def test_the_attention_answer_is_computed_by_companion():
             weights = np.exp(scores) / np.exp(scores).sum()
             row = sum(weights[key] * V[i, key] for key in range(tau + 1)) @ layer.W_o
             np.testing.assert_allclose(expected[i, tau], row, rtol=1e-12)
+
+
+# --- Part VII — language model: the answers recomputed from the text's characters -------------------------
+
+def bigram_loss_from_strings():
+    """The add-one bigram's held-out loss with Counters over the characters themselves (no CharVocab, no ids)."""
+    from collections import Counter
+    text = companion.load_devils_dictionary()
+    cut = text.find("\n\n", int(0.9 * len(text))) + 2
+    train, held = text[:cut], text[cut:]
+    alphabet = set(text)
+    pairs, firsts = Counter(zip(train, train[1:])), Counter(train[:-1])
+    return -sum(np.log((pairs[a, b] + 1) / (firsts[a] + len(alphabet))) for a, b in zip(held, held[1:])) / (len(held) - 1)
+
+
+def test_every_part_vii_language_model_answer_is_pinned_by_an_independent_computation():
+    pinned = {"ex-lm-bigram": {"held-out loss": bigram_loss_from_strings()},
+              "ex-lm-count": {"per step": 32 * 32, "in 800 steps": 32 * 32 * 800,
+                              "per training character": 32 * 32 * 800 / 269_826}}
+    for label, values in pinned.items():
+        expected = ANSWERS[label].expected()
+        assert list(expected) == list(values), label
+        assert expected == pytest.approx(values, rel=1e-10), label

@@ -169,3 +169,102 @@ def test_download_rejects_a_mirror_serving_the_wrong_bytes(tmp_path):
     with pytest.raises(ConnectionError, match="SHA-256 mismatch"):
         download_mnist(tmp_path / "out", mirrors=(source.as_uri() + "/",))
     assert not list((tmp_path / "out").iterdir())
+
+
+# --- text: The Devil's Dictionary, CharVocab, text_windows -----------------------------------------
+
+from companion.datasets import CharVocab, load_devils_dictionary, text_windows  # noqa: E402
+
+
+def test_the_shipped_text_is_the_trimmed_devils_dictionary():
+    text = load_devils_dictionary()
+    assert len(text) == 299_526 and text.isascii()
+    assert text.startswith("ABASEMENT, n. A decent and customary mental attitude")
+    assert text.endswith("Poor Charlotte Smith's a smithareen!\nJohn William Yope\n")
+    assert "{" not in text and "  " not in text and "\n\n\n" not in text
+    assert hashlib.sha256(text.encode()).hexdigest() == datasets.DEVILS_DICTIONARY_SHA256
+
+
+def test_the_shipped_text_is_package_data():
+    import tomllib
+    from pathlib import Path
+    pyproject = tomllib.loads((Path(datasets.__file__).parent.parent / "pyproject.toml").read_text())
+    patterns = pyproject["tool"]["setuptools"]["package-data"]["companion"]
+    assert "data/*.txt" in patterns and (datasets.DATA_DIR / datasets.DEVILS_DICTIONARY).is_file()
+
+
+def test_load_devils_dictionary_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"load_devils_dictionary: .*nothing.txt does not exist\. The text ships "
+                                                r"with companion.*tools/make_corpus.py"):
+        load_devils_dictionary(tmp_path / "nothing.txt")
+    other = tmp_path / "other.txt"
+    other.write_text("hello\n")
+    with pytest.raises(ValueError, match=r"load_devils_dictionary: .*other.txt has SHA-256 5891b5b522d5df08\.\.\., "
+                                         r"expected fa8f91f4c94b63d4\.\.\. .*verify=False"):
+        load_devils_dictionary(other)
+    assert load_devils_dictionary(other, verify=False) == "hello\n"
+
+
+def test_char_vocab_round_trips_in_sorted_order():
+    vocab = CharVocab("hello, world\n")
+    assert vocab.chars == ["\n", " ", ",", "d", "e", "h", "l", "o", "r", "w"]
+    assert vocab.size == len(vocab) == 10 and repr(vocab) == "CharVocab(10 characters)"
+    ids = vocab.encode("hello")
+    assert ids.dtype == np.int64 and ids.tolist() == [5, 4, 6, 6, 7]
+    assert vocab.decode(ids) == "hello" and vocab.decode([]) == "" and vocab.encode("").shape == (0,)
+    assert vocab.decode(np.array([9, 7], dtype=np.uint8)) == "wo"
+    text = load_devils_dictionary()
+    big = CharVocab(text)
+    assert big.size == 81 and big.decode(big.encode(text)) == text
+
+
+def test_char_vocab_errors():
+    vocab = CharVocab("abc")
+    with pytest.raises(ValueError, match="CharVocab.encode: character 'z' at position 2 is not in the vocabulary of 3"):
+        vocab.encode("abz")
+    with pytest.raises(ValueError, match="CharVocab.encode: character 'é' at position 0 is not in the vocabulary"):
+        vocab.encode("é")
+    with pytest.raises(ValueError, match="CharVocab.encode: character '\\\\x00' at position 1"):
+        CharVocab("\x01\x02").encode("\x01\x00")
+    with pytest.raises(TypeError, match="CharVocab.encode: expected a str, got list"):
+        vocab.encode(["a"])
+    with pytest.raises(ValueError, match=r"CharVocab.decode: id 3 at position 1 is out of range; expected ids in 0..2"):
+        vocab.decode([0, 3])
+    with pytest.raises(ValueError, match=r"CharVocab.decode: id -1 at position 0 is out of range"):
+        vocab.decode([-1])
+    with pytest.raises(ValueError, match=r"CharVocab.decode: expected a 1-D sequence of integer ids, got shape \(2,\) "
+                                         r"and dtype float64"):
+        vocab.decode([0.0, 1.0])
+    with pytest.raises(ValueError, match=r"CharVocab.decode: expected a 1-D sequence of integer ids, got shape \(1, 1\)"):
+        vocab.decode([[0]])
+    with pytest.raises(TypeError, match="CharVocab: expected the text as a str, got bytes"):
+        CharVocab(b"abc")
+    with pytest.raises(ValueError, match="CharVocab: the text is empty"):
+        CharVocab("")
+
+
+def test_text_windows_shift_the_targets_by_one():
+    ids = np.arange(10)
+    x, t = text_windows(ids, 3)
+    assert x.tolist() == [[0, 1, 2], [3, 4, 5], [6, 7, 8]] and t.tolist() == [[1, 2, 3], [4, 5, 6], [7, 8, 9]]
+    assert x.dtype == t.dtype == np.int64
+    x, t = text_windows(ids, 4, stride=2)
+    assert x[:, 0].tolist() == [0, 2, 4] and t[-1].tolist() == [5, 6, 7, 8]
+    x, t = text_windows(ids, 9)
+    assert x.shape == (1, 9) and t[0, -1] == 9
+    x, t = text_windows(np.array([4, 2], dtype=np.uint8), 1)
+    assert x.tolist() == [[4]] and t.tolist() == [[2]]
+
+
+def test_text_windows_errors():
+    with pytest.raises(ValueError, match=r"text_windows: 10 ids are too few for one window of length 10; expected at "
+                                         r"least 11"):
+        text_windows(np.arange(10), 10)
+    with pytest.raises(ValueError, match=r"text_windows: ids have shape \(2, 5\) and dtype int64; expected a 1-D array"):
+        text_windows(np.zeros((2, 5), dtype=np.int64), 2)
+    with pytest.raises(ValueError, match=r"text_windows: ids have shape \(3,\) and dtype float64"):
+        text_windows(np.zeros(3), 1)
+    with pytest.raises(ValueError, match="text_windows: length must be a positive integer, got 0"):
+        text_windows(np.arange(5), 0)
+    with pytest.raises(ValueError, match="text_windows: stride must be a positive integer, got 1.5"):
+        text_windows(np.arange(5), 2, stride=1.5)

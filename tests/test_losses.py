@@ -124,6 +124,68 @@ def test_an_empty_batch_is_refused():
         MSELoss().forward(np.ones((0, 1)), np.ones((0, 1)))
 
 
+# --- sequence logits (n, S, C) --------------------------------------------------------------------
+
+def test_cross_entropy_over_sequences_is_the_mean_over_every_position():
+    rng = np.random.default_rng(5)
+    z, labels = rng.normal(size=(3, 4, 5)), rng.integers(0, 5, size=(3, 4))
+    loss = SoftmaxCrossEntropy()
+    value = loss.forward(z, labels)
+    flat = SoftmaxCrossEntropy()
+    assert value == pytest.approx(flat.forward(z.reshape(12, 5), labels.reshape(12)), rel=1e-15)
+    by_hand = -np.mean([np.log(softmax(z[i])[s, labels[i, s]]) for i in range(3) for s in range(4)])
+    assert value == pytest.approx(by_hand, rel=1e-14)
+    grad = loss.backward()
+    assert grad.shape == (3, 4, 5)
+    np.testing.assert_allclose(grad, flat.backward().reshape(3, 4, 5), rtol=1e-15)
+    numeric = companion.numerical_gradient(lambda v: SoftmaxCrossEntropy().forward(v, labels), z)
+    assert companion.relative_error(grad, numeric) < 1e-7
+    assert loss.forward(z, labels, targets_checked=True) == value
+    assert loss.forward(z[:, :1], labels[:, :1]) == pytest.approx(flat.forward(z[:, 0], labels[:, 0]))  # S = 1
+    assert loss.backward().shape == (3, 1, 5)
+    loss.forward(z[0], labels[0])                         # back to (n, C): backward has the 2-D shape again
+    assert loss.backward().shape == (4, 5)
+
+
+def test_cross_entropy_over_sequences_errors():
+    z = np.zeros((2, 3, 4))
+    with pytest.raises(ValueError, match=r"SoftmaxCrossEntropy: targets have shape \(2,\), expected labels of shape "
+                                         r"\(2, 3\): one class per position of the logits \(2, 3, 4\)"):
+        SoftmaxCrossEntropy().forward(z, [0, 1])
+    with pytest.raises(ValueError, match=r"SoftmaxCrossEntropy: label 4 at index \(1, 2\) is out of range; expected "
+                                         r"labels in 0..3 for 4 classes"):
+        SoftmaxCrossEntropy().forward(z, [[0, 1, 2], [3, 0, 4]])
+    with pytest.raises(ValueError, match=r"label -1 at index \(0, 0\) is out of range"):
+        SoftmaxCrossEntropy().forward(z, [[-1, 1, 2], [3, 0, 1]])
+    with pytest.raises(TypeError, match=r"SoftmaxCrossEntropy: targets for logits of shape \(2, 3, 4\) must be integer "
+                                        r"labels of shape \(2, 3\), got ndarray with dtype float64"):
+        SoftmaxCrossEntropy().forward(z, np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="logits z contains NaN"):
+        SoftmaxCrossEntropy().forward(np.full((1, 1, 2), np.nan), [[0]])
+    with pytest.raises(ValueError, match=r"logits z have shape \(1, 1, 1, 2\), expected \(n, k\): one row of k scores "
+                                         r"per sample or \(n, S, C\) for a sequence model"):
+        SoftmaxCrossEntropy().forward(np.zeros((1, 1, 1, 2)), [0])
+
+
+def test_the_two_dimensional_path_is_not_slowed_by_the_sequence_case():
+    """Counted, not timed: a (n, C) forward converts and scans the logits once, as before."""
+    from companion import losses
+    calls = []
+    original = losses.as_float_array
+
+    def counting(*args, **kwargs):
+        calls.append(args[1])
+        return original(*args, **kwargs)
+
+    losses.as_float_array = counting
+    try:
+        SoftmaxCrossEntropy().forward(np.zeros((4, 3)), [0, 1, 2, 0], targets_checked=True)
+        SoftmaxCrossEntropy().forward(np.zeros((2, 2, 3)), [[0, 1], [2, 0]])
+    finally:
+        losses.as_float_array = original
+    assert calls == ["logits z", "logits z"]
+
+
 # --- softmax_backward: the Jacobian applied without forming it (Part VII reuses it) -----------------------
 
 from companion import softmax_backward  # noqa: E402

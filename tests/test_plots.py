@@ -102,3 +102,31 @@ def test_plot_runs_draws_one_colour_per_run_solid_validation_dashed_training():
         plot_runs([runs["a"]])
     with pytest.raises(ValueError, match="plot_runs: unknown quantity 'lr'"):
         plot_runs(runs, quantities=("lr",))
+
+
+def test_plot_loss_curves_draws_training_dashed_held_out_solid_and_the_baselines():
+    from companion import plot_loss_curves
+    runs = {"RNN": {"step": [0, 10, 20], "loss": [4.4, 3.0, 2.5], "val_loss": [4.4, 3.1, 2.7]},
+            "transformer": {"step": [0, 10], "loss": [4.4, 2.9]}}
+    fig = plot_loss_curves(runs, baselines={"uniform": 4.39, "frequencies": 3.21}, title="runs")
+    ax = fig.axes[0]
+    curves = [(line.get_label(), line.get_linestyle(), line.get_color()) for line in ax.lines[:3]]
+    assert curves == [("RNN, training", "--", "C0"), ("RNN, held-out", "-", "C0"), ("transformer, training", "--", "C1")]
+    np.testing.assert_array_equal(ax.lines[1].get_ydata(), [4.4, 3.1, 2.7])
+    assert [line.get_ydata()[0] for line in ax.lines[3:]] == [4.39, 3.21]
+    assert [t.get_text() for t in ax.texts] == ["uniform", "frequencies"]
+    assert ax.get_xlabel() == "training step" and ax.get_title() == "runs"
+    single = plot_loss_curves(runs["RNN"]).axes[0]
+    assert [line.get_label() for line in single.lines] == ["training", "held-out"]
+
+
+def test_plot_loss_curves_errors():
+    from companion import plot_loss_curves
+    with pytest.raises(TypeError, match="plot_loss_curves: expected a history"):
+        plot_loss_curves([1.0, 2.0])
+    with pytest.raises(TypeError, match="plot_loss_curves: expected a history"):
+        plot_loss_curves({})
+    with pytest.raises(TypeError, match="plot_loss_curves: the history 'a' needs 'step' and 'loss' lists"):
+        plot_loss_curves({"a": {"loss": [1.0]}})
+    with pytest.raises(ValueError, match="plot_loss_curves: the history 'a' has 1 values of 'val_loss' for 2 steps"):
+        plot_loss_curves({"a": {"step": [0, 1], "loss": [1.0, 0.5], "val_loss": [1.0]}})
