@@ -32,9 +32,6 @@ LANG = "ja"
 NOT_YET_TRANSLATED = {
     "book/embeddings_bptt",
     "book/attention",
-    "book/language_model",
-    "book/notation",                 # Part VII section
-    "book/glossary",                 # Part VII terms
 }
 
 PAGES = i18n.toc_pages()
