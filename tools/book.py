@@ -110,6 +110,8 @@ def build(lang="en", *, strict=False, builder="html", jobs=1, quiet=False):
     if builder == "html" and lang == "en":  # run every chapter: an empty cache, and no figure left over
         shutil.rmtree(CACHE, ignore_errors=True)
         shutil.rmtree(FIGURES, ignore_errors=True)
+        from jupyter_cache import get_cache  # create the cache's database now: pages read in parallel (-j)
+        get_cache(str(CACHE)).db             # would race to create it ("table nbproject already exists")
     os.environ["BOOK_FIGURE_CAPTURE"] = str(FIGURES)  # read by the kernels (tools/ipython_kernel_config.py)
     os.environ["BOOK_TOOLS"] = str(ROOT / "tools")
     print(f"\n=== {'catalogs (gettext)' if builder == 'gettext' else f'{lang} edition'} -> "

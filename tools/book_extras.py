@@ -22,7 +22,8 @@
   with a ``locales/<lang>/edition.yml``): a language switch in the page header.
 - Only prose is translatable: display math, and text that is nothing but markup
   (a ``{doc}`` link alone in a table cell, inline code, inline math), never becomes a
-  message of the translation catalogs; an exercise's title does (sphinx-exercise
+  message of the translation catalogs, but a role's own title is prose (the errata's
+  {ref}`Computational graphs <erratum-cg-int>`, else the Japanese table links in English); an exercise's title does (sphinx-exercise
   keeps no source text for it, so the catalogs would miss it).
 
 The download button's ``.ipynb`` needs nothing here: with launch buttons
@@ -131,6 +132,8 @@ SAME_TAB_SWITCH = (
 
 # Text with no prose outside markup: roles, inline code, inline math, substitutions.
 MARKUP = re.compile(r"\{[\w:-]+\}`[^`]*`|``[^`]*``|`[^`]*`|\$[^$]*\$|\{\{[^}]*\}\}")
+# A role's explicit title is prose: {ref}`Computational graphs <erratum-cg-int>` reads "Computational graphs".
+ROLE_TITLE = re.compile(r"\{[\w:-]+\}`([^`<]*)<[^`]*>`")
 
 
 class OnlyProseIsTranslatable(SphinxTransform):
@@ -151,7 +154,7 @@ class OnlyProseIsTranslatable(SphinxTransform):
             node["translatable"] = False  # "Exercise", "Solution to": sphinx-exercise's own catalog
         for node in self.document.findall(nodes.paragraph):
             source = getattr(node, "rawsource", "") or ""
-            if source and not re.search(r"[^\W\d_]{2}", MARKUP.sub(" ", source)):
+            if source and not re.search(r"[^\W\d_]{2}", MARKUP.sub(" ", ROLE_TITLE.sub(r" \1 ", source))):
                 node["translatable"] = False
 
 

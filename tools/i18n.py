@@ -33,6 +33,8 @@ import book  # noqa: E402
 ROOT, BUILD, LOCALES = book.ROOT, book.BUILD, book.LOCALES
 POT = BUILD / "gettext" / "pot"
 FIGURES_DOMAIN = "figures"  # figures.po: the strings the figures draw, every page's
+# The words of the pages' furniture that Sphinx's and the themes' own catalogs lack (tools/translated_edition.py).
+INTERFACE_DOMAINS = ("sphinx", "booktheme")
 
 
 # ------------------------------------------------------------------------------------------

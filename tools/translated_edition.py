@@ -5,6 +5,10 @@ and to the gettext build that extracts the catalogs.
   Sphinx would re-sort a translated glossary by code point, which orders kanji meaninglessly.
 - The captions of the table of contents' parts are translated through the root page's
   catalog: sphinx-external-toc inserts them after Sphinx's own translation step has run.
+- A solution's heading 「解答 練習 5.1 (打ち切り誤差を導く)」 repeats its exercise's title, which
+  sphinx-exercise takes from a copy of the exercise it keeps in ``env.sphinx_exercise_registry``;
+  the directive makes that copy while the page is parsed, before Sphinx translates the page, so
+  the heading showed the English title. The copy is taken again from the translated page.
 - Each captured figure of a page is drawn again with its labels translated through
   ``locales/<lang>/LC_MESSAGES/figures.po`` (``tools/figure_i18n.py``), and the page shows that
   drawing instead of the English one. A glyph missing from the fonts stops the build.
@@ -16,6 +20,10 @@ and to the gettext build that extracts the catalogs.
   when it builds the search index, but splits a reader's query only at spaces and punctuation,
   so a query such as 中心差分 (indexed as 中心 + 差分) found nothing. The edition's search splits
   queries with the same TinySegmenter model, ported to JavaScript from Sphinx's own tables.
+- The page furniture's words that Sphinx's and the themes' Japanese catalogs lack (tooltips such
+  as "Link to this heading", "Launch on Binder") are in ``locales/<lang>/LC_MESSAGES/sphinx.po``,
+  which Sphinx itself reads before its own catalog, and ``booktheme.po``, added here to
+  sphinx-book-theme's catalog (the theme keeps a few words in one of its own).
 - The executed notebooks offered for download are the English build's: the jupyter cache the
   edition reads its outputs from keeps no execution counts.
 - The gettext build writes ``figures.pot`` beside the pages' catalogs: every string the
@@ -68,6 +76,28 @@ class TranslateTocCaptions(SphinxTransform):
                 translated = catalog.gettext(caption)
                 toctree["caption"] = translated
                 toctree["translated"] = translated != caption
+
+
+class TranslatedExerciseTitles(SphinxTransform):
+    """After Sphinx's Locale (20): the registry's copy of each exercise is the translated one.
+
+    sphinx-exercise's ExerciseDirective stores ``node.deepcopy()`` in the registry when it runs,
+    that is in English, and ResolveTitlesInSolutions (a post-transform, when the page is written)
+    builds each solution's heading from that copy's title.
+    """
+
+    default_priority = 30
+
+    def apply(self, **kwargs):
+        from sphinx_exercise.nodes import exercise_enumerable_node, exercise_node
+
+        registry = getattr(self.env, "sphinx_exercise_registry", None)
+        if self.app.builder.name == "gettext" or not registry:
+            return
+        for node in self.document.findall(lambda n: isinstance(n, (exercise_node, exercise_enumerable_node))):
+            entry = registry.get(node.get("label"))
+            if entry is not None and entry["docname"] == self.env.docname:
+                entry["node"] = node.deepcopy()
 
 
 class KeepTheGlossaryOrder(SphinxTransform):
@@ -263,6 +293,19 @@ def write_report(app, exception):
     path.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
+def theme_catalog(app):
+    """sphinx-book-theme's words missing from its catalog: locales/<lang>/LC_MESSAGES/booktheme.po."""
+    from sphinx.util.i18n import CatalogInfo
+
+    for locale_dir in app.config.locale_dirs:
+        messages = Path(app.srcdir, locale_dir, app.config.language, "LC_MESSAGES")
+        catalog = CatalogInfo(str(messages), "booktheme", "utf-8")
+        if Path(catalog.po_path).exists():
+            if catalog.is_outdated():
+                catalog.write_mo(app.config.language)
+            app.add_message_catalog("booktheme", str(Path(app.srcdir, locale_dir)))
+
+
 def setup(app):
     app.add_config_value("translated_edition_dir", "", "env")
     app.add_config_value("translated_edition_figures", "", "env")
@@ -270,8 +313,11 @@ def setup(app):
     app.add_config_value("translated_edition_english_outputs", "", "env")
     if app.config.language == "ja":
         app.add_search_language(japanese_search())
+    if app.config.language not in (None, "en"):
+        theme_catalog(app)
     app.connect("env-updated", english_notebooks)
     app.add_transform(TranslateTocCaptions)
+    app.add_transform(TranslatedExerciseTitles)
     app.add_transform(KeepTheGlossaryOrder)
     app.add_transform(RecordUntranslated)
     app.connect("builder-inited", prepare)

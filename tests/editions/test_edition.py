@@ -9,8 +9,10 @@
 Run after ``make strict-book`` (``make test`` does): ``make translations``.
 """
 
+import re
 import sys
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
 from bs4 import BeautifulSoup
@@ -30,9 +32,6 @@ LANG = "ja"
 NOT_YET_TRANSLATED = {
     "book/embeddings_bptt",
     "book/attention",
-    "book/language_model",
-    "book/notation",                 # Part VII section
-    "book/glossary",                 # Part VII terms
 }
 
 PAGES = i18n.toc_pages()
@@ -75,7 +74,8 @@ def test_every_catalog_belongs_to_a_page():
     """A page removed from the book leaves no catalog behind (delete its .po)."""
     domains = {p.relative_to(book.LOCALES / LANG / "LC_MESSAGES").with_suffix("").as_posix()
                for p in i18n.catalogs(LANG)}
-    assert domains <= {*PAGES, i18n.FIGURES_DOMAIN}, domains - {*PAGES, i18n.FIGURES_DOMAIN}
+    known = {*PAGES, i18n.FIGURES_DOMAIN, *i18n.INTERFACE_DOMAINS}
+    assert domains <= known, domains - known
 
 
 def cells(html_path):
@@ -126,3 +126,80 @@ def test_the_glossary_keeps_the_english_order():
 
     english = term_ids(book.html_dir("en") / "book/glossary.html")
     assert english and term_ids(book.html_dir(LANG) / "book/glossary.html") == english
+
+
+def exercise_titles(html_path):
+    """Exercise id -> its own title (the heading without 「練習 4.1」), on one page."""
+    soup = BeautifulSoup(html_path.read_text(encoding="utf-8"), "html.parser")
+    titles = {}
+    for exercise in soup.select("div.exercise"):
+        heading = exercise.select_one("p.admonition-title")
+        for number in heading.select("span.caption-number"):
+            number.decompose()
+        titles[exercise["id"]] = heading.get_text().strip().removeprefix("(").removesuffix(")").strip()
+    return titles
+
+
+def test_solution_headings_repeat_the_translated_exercise_title():
+    """「解答 練習 4.1 (打ち切り誤差を導く)」, not 「解答 練習 4.1 (Derive the truncation errors)」.
+
+    sphinx-exercise builds a solution's heading from a copy of its exercise made before Sphinx
+    translates the page; tools/translated_edition.py (TranslatedExerciseTitles) renews the copy.
+    """
+    english, japanese = {}, {}
+    for page in PAGES:
+        english.update(exercise_titles(book.html_dir("en") / f"{page}.html"))
+        japanese.update(exercise_titles(book.html_dir(LANG) / f"{page}.html"))
+    assert japanese.keys() == english.keys()
+    wrong, checked = [], 0
+    for page in PAGES:
+        soup = BeautifulSoup((book.html_dir(LANG) / f"{page}.html").read_text(encoding="utf-8"), "html.parser")
+        for solution in soup.select("div.solution"):
+            heading = solution.select_one("p.admonition-title").get_text()
+            target = solution.select_one("p.admonition-title a")["href"].rpartition("#")[2]
+            en, ja = english[target], japanese[target]
+            checked += en != ja
+            if (en != ja and en in heading) or ja not in heading:
+                wrong.append(f"{page}: {heading!r} (its exercise: {ja!r})")
+    assert checked, "no solution of a translated exercise found"
+    assert not wrong, "solution headings that do not repeat their exercise's translated title:\n" + "\n".join(wrong)
+
+
+ENGLISH_PHRASE = re.compile(r"[A-Za-z]{2,} [A-Za-z]{2,}")
+JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+
+
+def test_links_to_translated_pages_read_in_japanese():
+    """A link to a translated page shows its Japanese text: the sidebar, previous/next, the page's
+    contents, {ref}/{doc}/{numref} references, and a role's own title (the errata's
+    {ref}`Computational graphs <erratum-cg-int>`, which tools/book_extras.py must leave translatable).
+    """
+    translated = set(PAGES) - NOT_YET_TRANSLATED
+    english = []
+    for page in sorted(translated):
+        soup = BeautifulSoup((book.html_dir(LANG) / f"{page}.html").read_text(encoding="utf-8"), "html.parser")
+        for link in soup.select("a.reference.internal[href]"):
+            target = urljoin(f"/{page}.html", link["href"]).partition("#")[0].lstrip("/").removesuffix(".html")
+            text = " ".join(link.get_text().split())
+            if target in translated and ENGLISH_PHRASE.search(text) and not JAPANESE.search(text):
+                english.append(f"{page}: {text!r} -> {link['href']}")
+    assert not english, f"{len(english)} link(s) to translated pages in English:\n" + "\n".join(sorted(set(english)))
+
+
+# Words the theme writes into every page without passing them through a catalog (so no catalog can
+# translate them; a template override would): sphinx-book-theme's toggle-*-sidebar.html.
+THEME_HARDCODED = {"Toggle primary sidebar", "Toggle secondary sidebar"}
+INTERFACE_ATTRIBUTES = ("title", "aria-label", "data-bs-title", "alt", "placeholder")
+
+
+@pytest.mark.parametrize("page", sorted(set(PAGES) - NOT_YET_TRANSLATED) + ["search"])
+def test_the_page_furniture_speaks_japanese(page):
+    """Tooltips and labels ("Link to this heading", "Launch on Binder", "Color mode", ...): Sphinx's
+    and the themes' Japanese catalogs lack some; locales/ja/LC_MESSAGES/sphinx.po and booktheme.po add them."""
+    soup = BeautifulSoup((book.html_dir(LANG) / f"{page}.html").read_text(encoding="utf-8"), "html.parser")
+    for content in soup.select("div.cell_input, div.cell_output, a.reference, link"):
+        content.decompose()  # code, and links to pages (their text: test_links_to_translated_pages_...)
+    english = {value for tag in soup.find_all(True) for name in INTERFACE_ATTRIBUTES
+               if isinstance(value := tag.get(name), str)
+               and ENGLISH_PHRASE.search(value) and not JAPANESE.search(value)}
+    assert not english - THEME_HARDCODED, sorted(english - THEME_HARDCODED)
