@@ -25,15 +25,6 @@ import i18n  # noqa: E402
 
 LANG = "ja"
 
-# Pages whose Japanese translation is still to be written. A translator who finishes a page
-# removes it from this set (the test of a listed page that passes fails as XPASS: strict), and
-# when the set is empty the lead deletes it. A page added to _toc.yml without a translation
-# fails until it is translated or listed here.
-NOT_YET_TRANSLATED = {
-    "book/embeddings_bptt",
-    "book/attention",
-}
-
 PAGES = i18n.toc_pages()
 
 
@@ -53,21 +44,12 @@ def test_the_built_edition_is_current(report):
     assert not newer, f"changed since the last build: {newer}; run `make strict-book`"
 
 
-def not_yet(page):
-    return pytest.param(page, marks=pytest.mark.xfail(
-        strict=True, reason="listed in NOT_YET_TRANSLATED: its translation is still to be written"))
-
-
-@pytest.mark.parametrize("page", [not_yet(p) if p in NOT_YET_TRANSLATED else p for p in PAGES])
+@pytest.mark.parametrize("page", PAGES)
 def test_page_is_translated(report, page):
     gaps = i18n.edition_gaps(LANG, page, report)
     listing = "\n".join(f"  - {why}: {i18n.shorten(msgid)}" for why, msgid in gaps)
     assert not gaps, (f"{page}: {len(gaps)} message(s) shown in English in the Japanese edition "
                       f"(`make i18n-status` lists them; locales/ja/TRANSLATING.md says how):\n{listing}")
-
-
-def test_the_not_yet_translated_list_names_pages_of_the_book():
-    assert NOT_YET_TRANSLATED <= set(PAGES), NOT_YET_TRANSLATED - set(PAGES)
 
 
 def test_every_catalog_belongs_to_a_page():
@@ -174,7 +156,7 @@ def test_links_to_translated_pages_read_in_japanese():
     contents, {ref}/{doc}/{numref} references, and a role's own title (the errata's
     {ref}`Computational graphs <erratum-cg-int>`, which tools/book_extras.py must leave translatable).
     """
-    translated = set(PAGES) - NOT_YET_TRANSLATED
+    translated = set(PAGES)
     english = []
     for page in sorted(translated):
         soup = BeautifulSoup((book.html_dir(LANG) / f"{page}.html").read_text(encoding="utf-8"), "html.parser")
@@ -192,7 +174,7 @@ THEME_HARDCODED = {"Toggle primary sidebar", "Toggle secondary sidebar"}
 INTERFACE_ATTRIBUTES = ("title", "aria-label", "data-bs-title", "alt", "placeholder")
 
 
-@pytest.mark.parametrize("page", sorted(set(PAGES) - NOT_YET_TRANSLATED) + ["search"])
+@pytest.mark.parametrize("page", sorted(PAGES) + ["search"])
 def test_the_page_furniture_speaks_japanese(page):
     """Tooltips and labels ("Link to this heading", "Launch on Binder", "Color mode", ...): Sphinx's
     and the themes' Japanese catalogs lack some; locales/ja/LC_MESSAGES/sphinx.po and booktheme.po add them."""
