@@ -68,32 +68,28 @@ def grader_notebook(name):
     return nb
 
 
-def hidden_lines(nb):
-    """The non-blank lines of every hidden test of a grader notebook."""
-    lines, hidden = [], False
-    for cell in nb.cells:
-        for line in cell.source.splitlines():
-            if "### BEGIN HIDDEN TESTS" in line:
-                hidden = True
-            elif "### END HIDDEN TESTS" in line:
-                hidden = False
-            elif hidden and line.strip():
-                lines.append(line.strip())
-    return lines
-
-
-def solution_lines(nb):
-    """The non-blank lines between the solution markers of a grader notebook."""
+def marked_lines(nb, begin, end):
+    """The non-blank lines between the markers ``begin`` and ``end`` in the cells of a grader notebook."""
     lines, inside = [], False
     for cell in nb.cells:
         for line in cell.source.splitlines():
-            if "### BEGIN SOLUTION" in line:
+            if begin in line:
                 inside = True
-            elif "### END SOLUTION" in line:
+            elif end in line:
                 inside = False
             elif inside and line.strip():
                 lines.append(line.strip())
     return lines
+
+
+def hidden_lines(nb):
+    """The non-blank lines of every hidden test of a grader notebook."""
+    return marked_lines(nb, "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
+
+
+def solution_lines(nb):
+    """The non-blank lines between the solution markers of a grader notebook."""
+    return marked_lines(nb, "### BEGIN SOLUTION", "### END SOLUTION")
 
 
 def leaks(grader, student):

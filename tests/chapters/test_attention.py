@@ -3,9 +3,7 @@
 import math
 
 import numpy as np
-import pytest
 
-import companion
 from companion import (SelfAttention, Tensor, TransformerBlock, scaled_dot_product_attention,
                        scaled_dot_product_attention_backward, softmax_backward)
 from companion.attention import causal_mask
@@ -189,43 +187,6 @@ def test_exercise_masking_with_a_finite_number():
         assert np.all(Kt.grad[1:] == 0.0)                               # the keys: exactly zero whatever the value
         leaks.append(np.abs(Vt.grad[1:]).max())
     assert leaks[0] == 0.0 and 1e-14 < leaks[1] < 1e-12 and leaks[2] > 1e-3
-
-
-@pytest.mark.parametrize("student_bug", [False, True])
-def test_exercise_single_head_attention(student_bug):
-    """The chapter's solution passes ex-attention-backward; the version without the sum does not."""
-    class Solution:
-        def __init__(self, dim, causal=False, rng=None):
-            rng = np.random.default_rng(rng)
-            self.W_q, self.W_k, self.W_v, self.W_o = (rng.normal(scale=dim ** -0.5, size=(dim, dim))
-                                                      for _ in range(4))
-            self.causal = causal
-
-        def forward(self, x):
-            self.x = x
-            self.Q, self.K, self.V = x @ self.W_q, x @ self.W_k, x @ self.W_v
-            E = self.Q @ self.K.transpose(0, 2, 1) / np.sqrt(x.shape[-1])
-            if self.causal:
-                E = np.where(np.triu(np.ones(E.shape[-2:], dtype=bool), k=1), -np.inf, E)
-            E = np.exp(E - E.max(axis=-1, keepdims=True))
-            self.P = E / E.sum(axis=-1, keepdims=True)
-            self.O = self.P @ self.V
-            return self.O @ self.W_o
-
-        def backward(self, dout):
-            x, P, scale = self.x, self.P, 1 / np.sqrt(self.x.shape[-1])
-            self.grad_W_o = np.einsum("isl,isj->lj", self.O, dout)
-            dO = dout @ self.W_o.T
-            dV = P.transpose(0, 2, 1) @ dO
-            dP = dO @ self.V.transpose(0, 2, 1)
-            dE = P * dP if student_bug else P * (dP - (dP * P).sum(axis=-1, keepdims=True))
-            dQ, dK = dE @ self.K * scale, dE.transpose(0, 2, 1) @ self.Q * scale
-            self.grad_W_q = np.einsum("isl,isj->lj", x, dQ)
-            self.grad_W_k = np.einsum("isl,isj->lj", x, dK)
-            self.grad_W_v = np.einsum("isl,isj->lj", x, dV)
-            return dQ @ self.W_q.T + dK @ self.W_k.T + dV @ self.W_v.T
-
-    assert bool(companion.check_answer("ex-attention-backward", Solution, verbose=False)) is not student_bug
 
 
 def test_xavier_projections_give_queries_and_keys_of_unit_variance():
