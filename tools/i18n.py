@@ -285,7 +285,8 @@ def markup(text):
 
 def is_formula(msgid):
     """A display formula that is a message (tools/book_extras.py): LaTeX, not prose with inline math."""
-    return "$" not in msgid and bool(re.search(r"\\[A-Za-z]+", msgid)) and bool(TEXT_IN_MATH.search(msgid))
+    latex = CODE.sub(" ", ROLE.sub(" ", msgid))  # prose may quote LaTeX as inline code
+    return "$" not in msgid and bool(re.search(r"\\[A-Za-z]+", latex)) and bool(TEXT_IN_MATH.search(latex))
 
 
 def formula_problems(msgid, msgstr):
