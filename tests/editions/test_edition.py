@@ -162,13 +162,21 @@ def displayed_formulas(html_path):
 def test_displayed_formulas_have_no_english_words(page):
     """Words inside a displayed formula's \\text{...} ("otherwise", an underbrace's label) read in
     Japanese: tools/book_extras.py makes such a formula a message of the page's catalog. Names that
-    are symbols (d_{\\text{key}}, \\varepsilon_{\\text{mach}}: book_extras.SYMBOL_NAMES) stay."""
+    are symbols (d_{\\text{key}}, \\varepsilon_{\\text{mach}}: book_extras.SYMBOL_NAMES) stay, and outside
+    \\text{...} each formula is the English edition's (a translation shown as markup, ``::``, fails)."""
+    japanese = list(displayed_formulas(book.html_dir(LANG) / f"{page}.html"))
     english = [f"{page}: {label}: {', '.join(words)}"
-               for label, latex in displayed_formulas(book.html_dir(LANG) / f"{page}.html")
-               if (words := book_extras.formula_words(latex))]
+               for label, latex in japanese if (words := book_extras.formula_words(latex))]
     assert not english, ("English words in displayed formulas of the Japanese edition (translate the "
                          "formula's message in its catalog, or move the words into the prose):\n"
                          + "\n".join(english))
+    # and the formulas are the English ones but for those words
+    outside = [(label, book_extras.TEXT_IN_FORMULA.sub(r"\\text{}", latex).split()) for label, latex in japanese]
+    original = [(label, book_extras.TEXT_IN_FORMULA.sub(r"\\text{}", latex).split())
+                for label, latex in displayed_formulas(book.html_dir("en") / f"{page}.html")]
+    changed = [f"{page}: {en[0]}" for en, ja in zip(original, outside) if en != ja]
+    assert len(outside) == len(original) and not changed, (
+        f"displayed formulas that differ from the English edition outside \\text{{...}}: {changed}")
 
 
 def test_an_english_word_in_a_formula_is_found():
