@@ -31,6 +31,7 @@ def teardown_function():
     ("two pieces, 2 apples at 100 yen", "2つの部分、100円のりんご2個"),
     ("run {{ pip_install_companion }} first", "最初に {{ pip_install_companion }} を実行する"),
     ("the note says $x_l \\times y_m$", "ノートは $x_l \\times y_m$ とする（原文「それは$x_l \\times y_m$」）"),
+    ("0 & \\text{otherwise,} \\end{cases}", "0 & \\text{それ以外のとき} \\end{cases}"),  # a display formula
 ])
 def test_a_faithful_translation_has_no_markup_problem(msgid, msgstr):
     assert i18n.markup_problems(msgid, msgstr) == []
@@ -45,6 +46,7 @@ def test_a_faithful_translation_has_no_markup_problem(msgid, msgstr):
     ("2 apples at 100 yen", "りんご2個", "numbers: lost '100'"),
     ("{doc}`notation`", "記法", "roles: lost ('doc', 'notation')"),
     ("\nh(x)\n", "h(x)", "leading/trailing newlines differ"),
+    ("0 & \\text{otherwise,} \\end{cases}", "1 & \\text{それ以外のとき} \\end{cases}", "formula: the math outside"),
 ])
 def test_a_translation_that_breaks_markup_is_reported(msgid, msgstr, problem):
     assert any(p.startswith(problem) for p in i18n.markup_problems(msgid, msgstr)), \
@@ -63,6 +65,12 @@ def test_every_translation_keeps_its_markup(path):
                 for m in i18n.entries(i18n.read(path)).values() if i18n.is_done(m)
                 for p in i18n.markup_problems(m.id, m.string)]
     assert not problems, "\n".join(problems)
+
+
+def test_only_formulas_with_words_are_messages():
+    """A display formula is a message when its \\text{...} holds English words, not symbol names."""
+    assert book_extras.formula_words(r"\underbrace{x}_{\text{round-off}} + \text{if } i = j") == ["round", "off", "if"]
+    assert book_extras.formula_words(r"d_{\text{key}} \varepsilon_{\text{mach}} \operatorname{softmax}(U)") == []
 
 
 def test_only_prose_is_a_message():

@@ -22,8 +22,10 @@
   with a ``locales/<lang>/edition.yml``): a language switch in the page header.
 - Only prose is translatable: display math, and text that is nothing but markup
   (a ``{doc}`` link alone in a table cell, inline code, inline math), never becomes a
-  message of the translation catalogs, but a role's own title is prose (the errata's
-  {ref}`Computational graphs <erratum-cg-int>`, else the Japanese table links in English); an exercise's title does (sphinx-exercise
+  message of the translation catalogs, except a formula with English words in ``\\text{...}``
+  ("otherwise", an underbrace's label; ``formula_words``), whose translation changes only
+  those words (``tools/i18n.py check``), and a role's own title, which is prose (the errata's
+  {ref}`Computational graphs <erratum-cg-int>`, else the Japanese table links in English), and an exercise's title (sphinx-exercise
   keeps no source text for it, so the catalogs would miss it).
 
 The download button's ``.ipynb`` needs nothing here: with launch buttons
@@ -136,6 +138,21 @@ MARKUP = re.compile(r"\{[\w:-]+\}`[^`]*`|``[^`]*``|`[^`]*`|\$[^$]*\$|\{\{[^}]*\}
 ROLE_TITLE = re.compile(r"\{[\w:-]+\}`([^`<]*)<[^`]*>`")
 
 
+# Words inside \text{...} of a formula that are names, not English: kept as they are in every edition.
+SYMBOL_NAMES = frozenset({
+    "key", "in", "out", "dout", "mach", "fwd", "cen", "rel", "floor", "emb", "id", "col", "pad", "dil",
+    "uniform", "freq", "label", "pos", "run", "price", "attn",
+    "Xavier", "He",  # the scales named after their authors, eq-init-xavier and eq-init-he
+})
+TEXT_IN_FORMULA = re.compile(r"\\text\{([^{}]*)\}")
+
+
+def formula_words(latex):
+    """The English words inside ``\\text{...}`` of a formula (names in SYMBOL_NAMES are symbols, not words)."""
+    return [word for text in TEXT_IN_FORMULA.findall(latex)
+            for word in re.findall(r"[A-Za-z][A-Za-z']*", text) if word not in SYMBOL_NAMES]
+
+
 class OnlyProseIsTranslatable(SphinxTransform):
     """Keep formulas and markup-only text out of the translation catalogs (runs before Locale, 20)."""
 
@@ -145,7 +162,9 @@ class OnlyProseIsTranslatable(SphinxTransform):
         from sphinx_exercise.nodes import exercise_title, solution_title
 
         for node in self.document.findall(nodes.math_block):
-            node["translatable"] = False
+            # A formula with words ("otherwise", an underbrace's label) is a message: its translation
+            # changes only the words in \text{...} (tools/i18n.py check holds the rest to the English).
+            node["translatable"] = bool(formula_words(node.astext()))
         for front_matter in self.document.children:  # jupytext's header: a field list, docinfo only at 340
             if isinstance(front_matter, (nodes.field_list, nodes.docinfo)):
                 for node in front_matter.findall(nodes.TextElement):

@@ -16,7 +16,8 @@ messages are translated, fuzzy (stale: the English changed), untranslated, or ne
 merged: run ``update``). ``-v`` or page names list those messages.
 
 ``check`` holds every translated message to the markup of its English (``markup_problems``):
-the same roles with the same targets, the same inline math and code, every number.
+the same roles with the same targets, the same inline math and code, every number; a display
+formula (a message only when its ``\\text{...}`` holds English words) keeps all but those words.
 """
 
 import argparse
@@ -282,6 +283,20 @@ def markup(text):
             "numbers": numbers}
 
 
+def is_formula(msgid):
+    """A display formula that is a message (tools/book_extras.py): LaTeX, not prose with inline math."""
+    latex = CODE.sub(" ", ROLE.sub(" ", msgid))  # prose may quote LaTeX as inline code
+    return "$" not in msgid and bool(re.search(r"\\[A-Za-z]+", latex)) and bool(TEXT_IN_MATH.search(latex))
+
+
+def formula_problems(msgid, msgstr):
+    """A formula's translation changes only the words inside its ``\\text{...}``."""
+    outside = TEXT_IN_MATH.sub(r"\\text{…}", msgid)
+    if TEXT_IN_MATH.sub(r"\\text{…}", msgstr) != outside:
+        return ["formula: the math outside \\text{...} must be copied character for character"]
+    return []
+
+
 def markup_problems(msgid, msgstr):
     """Why ``msgstr`` does not keep the markup of ``msgid`` (empty: it does).
 
@@ -289,8 +304,11 @@ def markup_problems(msgid, msgstr):
     and {numref} may show a translated text, ``{term}`連鎖律 <chain rule>```, but keep the
     target). Every formula, inline code and number of the English appears in the translation
     (a formula may translate the words of its ``\\text{...}``); a translation may add some, to
-    quote a source note or to write "five" as 5.
+    quote a source note or to write "five" as 5. A display formula (``is_formula``) keeps
+    everything outside its ``\\text{...}`` character for character.
     """
+    if is_formula(msgid):
+        return formula_problems(msgid, msgstr)
     source, target = markup(msgid), markup(msgstr)
     problems = []
     for kind in ("roles", "substitutions", "links"):

@@ -9,6 +9,8 @@ and to the gettext build that extracts the catalogs.
   sphinx-exercise takes from a copy of the exercise it keeps in ``env.sphinx_exercise_registry``;
   the directive makes that copy while the page is parsed, before Sphinx translates the page, so
   the heading showed the English title. The copy is taken again from the translated page.
+- A displayed formula with English words in ``\\text{...}`` is a message (``tools/book_extras.py``);
+  its translation replaces the formula's LaTeX as it is (Sphinx would parse it as markup).
 - Each captured figure of a page is drawn again with its labels translated through
   ``locales/<lang>/LC_MESSAGES/figures.po`` (``tools/figure_i18n.py``), and the page shows that
   drawing instead of the English one. A glyph missing from the fonts stops the build.
@@ -76,6 +78,35 @@ class TranslateTocCaptions(SphinxTransform):
                 translated = catalog.gettext(caption)
                 toctree["caption"] = translated
                 toctree["translated"] = translated != caption
+
+
+class TranslateFormulas(SphinxTransform):
+    """Before Sphinx's Locale (20): a displayed formula that is a message (tools/book_extras.py) takes its
+    translation as it is. Locale would parse it as a literal block in reStructuredText (``::``), which the
+    MyST parser reads as a paragraph ``::``: the formula vanished."""
+
+    default_priority = 15
+
+    def apply(self, **kwargs):
+        from sphinx.locale import init as init_locale
+        from sphinx.util.i18n import docname_to_domain
+
+        if self.app.builder.name == "gettext":
+            return
+        domain = docname_to_domain(self.env.docname, self.config.gettext_compact)
+        dirs = [os.path.join(self.env.srcdir, d) for d in self.config.locale_dirs]
+        catalog, _ = init_locale(dirs, self.config.language, domain)
+        for node in self.document.findall(nodes.math_block):
+            if not node.get("translatable"):
+                continue
+            msg = node.rawsource or node.astext()
+            translated = catalog.gettext(msg)
+            if translated == msg:
+                continue  # untranslated: Locale leaves it, and RecordUntranslated reports it
+            node.children = [nodes.Text(translated)]
+            node.rawsource = translated
+            node["translatable"], node["translated"] = False, True
+            page_report(self.env, self.env.docname)["messages"] += 1
 
 
 class TranslatedExerciseTitles(SphinxTransform):
@@ -316,6 +347,7 @@ def setup(app):
     if app.config.language not in (None, "en"):
         theme_catalog(app)
     app.connect("env-updated", english_notebooks)
+    app.add_transform(TranslateFormulas)
     app.add_transform(TranslateTocCaptions)
     app.add_transform(TranslatedExerciseTitles)
     app.add_transform(KeepTheGlossaryOrder)

@@ -20,6 +20,7 @@ from bs4 import BeautifulSoup
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
 import book  # noqa: E402
+import book_extras  # noqa: E402
 import figure_i18n  # noqa: E402
 import i18n  # noqa: E402
 
@@ -145,6 +146,43 @@ def test_solution_headings_repeat_the_translated_exercise_title():
                 wrong.append(f"{page}: {heading!r} (its exercise: {ja!r})")
     assert checked, "no solution of a translated exercise found"
     assert not wrong, "solution headings that do not repeat their exercise's translated title:\n" + "\n".join(wrong)
+
+
+def displayed_formulas(html_path):
+    """(label or opening, LaTeX) of each displayed formula of a built page."""
+    soup = BeautifulSoup(html_path.read_text(encoding="utf-8"), "html.parser")
+    for block in soup.select("div.math"):
+        for number in block.select("span.eqno"):
+            number.decompose()
+        latex = block.get_text()
+        yield block.get("id") or " ".join(latex.split())[:60], latex
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_displayed_formulas_have_no_english_words(page):
+    """Words inside a displayed formula's \\text{...} ("otherwise", an underbrace's label) read in
+    Japanese: tools/book_extras.py makes such a formula a message of the page's catalog. Names that
+    are symbols (d_{\\text{key}}, \\varepsilon_{\\text{mach}}: book_extras.SYMBOL_NAMES) stay, and outside
+    \\text{...} each formula is the English edition's (a translation shown as markup, ``::``, fails)."""
+    japanese = list(displayed_formulas(book.html_dir(LANG) / f"{page}.html"))
+    english = [f"{page}: {label}: {', '.join(words)}"
+               for label, latex in japanese if (words := book_extras.formula_words(latex))]
+    assert not english, ("English words in displayed formulas of the Japanese edition (translate the "
+                         "formula's message in its catalog, or move the words into the prose):\n"
+                         + "\n".join(english))
+    # and the formulas are the English ones but for those words
+    outside = [(label, book_extras.TEXT_IN_FORMULA.sub(r"\\text{}", latex).split()) for label, latex in japanese]
+    original = [(label, book_extras.TEXT_IN_FORMULA.sub(r"\\text{}", latex).split())
+                for label, latex in displayed_formulas(book.html_dir("en") / f"{page}.html")]
+    changed = [f"{page}: {en[0]}" for en, ja in zip(original, outside) if en != ja]
+    assert len(outside) == len(original) and not changed, (
+        f"displayed formulas that differ from the English edition outside \\text{{...}}: {changed}")
+
+
+def test_an_english_word_in_a_formula_is_found():
+    """The guard above can fail: it sees words, and passes symbols."""
+    assert book_extras.formula_words(r"0 & \text{otherwise,} \quad d_{\text{key}}, \varepsilon_{\text{mach}}") == ["otherwise"]
+    assert book_extras.formula_words(r"\underbrace{x}_{\text{打ち切り誤差}} + W_{\text{emb}}") == []
 
 
 ENGLISH_PHRASE = re.compile(r"[A-Za-z]{2,} [A-Za-z]{2,}")
