@@ -53,6 +53,17 @@ def edition_dir(app):
     return Path(app.config.translated_edition_dir)
 
 
+def page_catalog(transform):
+    """The translations of the page ``transform`` works on (its .po under locale_dirs)."""
+    from sphinx.locale import init as init_locale
+    from sphinx.util.i18n import docname_to_domain
+
+    domain = docname_to_domain(transform.env.docname, transform.config.gettext_compact)
+    dirs = [os.path.join(transform.env.srcdir, d) for d in transform.config.locale_dirs]
+    catalog, _ = init_locale(dirs, transform.config.language, domain)
+    return catalog
+
+
 def page_report(env, docname):
     reports = env.translated_edition_report
     return reports.setdefault(docname, {"messages": 0, "untranslated": [], "figure_strings": {}})
@@ -64,14 +75,9 @@ class TranslateTocCaptions(SphinxTransform):
     default_priority = 110
 
     def apply(self, **kwargs):
-        from sphinx.locale import init as init_locale
-        from sphinx.util.i18n import docname_to_domain
-
         if self.app.builder.name == "gettext":
             return
-        domain = docname_to_domain(self.env.docname, self.config.gettext_compact)
-        dirs = [os.path.join(self.env.srcdir, d) for d in self.config.locale_dirs]
-        catalog, _ = init_locale(dirs, self.config.language, domain)
+        catalog = page_catalog(self)
         for toctree in self.document.findall(addnodes.toctree):
             caption = toctree.get("caption")
             if caption:
@@ -88,14 +94,9 @@ class TranslateFormulas(SphinxTransform):
     default_priority = 15
 
     def apply(self, **kwargs):
-        from sphinx.locale import init as init_locale
-        from sphinx.util.i18n import docname_to_domain
-
         if self.app.builder.name == "gettext":
             return
-        domain = docname_to_domain(self.env.docname, self.config.gettext_compact)
-        dirs = [os.path.join(self.env.srcdir, d) for d in self.config.locale_dirs]
-        catalog, _ = init_locale(dirs, self.config.language, domain)
+        catalog = page_catalog(self)
         for node in self.document.findall(nodes.math_block):
             if not node.get("translatable"):
                 continue
