@@ -345,15 +345,25 @@ def text_windows(ids, length, *, stride=None):
     ``inputs[i, tau]``. Every window that fits is returned (the last
     characters may be left over).
     """
-    ids = np.asarray(ids)
-    if ids.ndim != 1 or ids.dtype.kind not in "iu":
-        raise ValueError(f"text_windows: ids have shape {ids.shape} and dtype {ids.dtype}; expected a 1-D array "
-                         f"of integer ids (CharVocab.encode gives one)")
+    ids = _id_sequence(ids, "text_windows")
     length = positive_int(length, "length", "text_windows")
     stride = length if stride is None else positive_int(stride, "stride", "text_windows")
     if len(ids) < length + 1:
         raise ValueError(f"text_windows: {len(ids)} ids are too few for one window of length {length}; "
                          f"expected at least {length + 1} (the targets reach one character further)")
-    starts = np.arange(0, len(ids) - length, stride)
-    rows = starts[:, None] + np.arange(length)       # (n, length) positions in ids
-    return ids[rows].astype(np.int64), ids[rows + 1].astype(np.int64)
+    return _windows_at(ids, np.arange(0, len(ids) - length, stride), length)
+
+
+def _id_sequence(ids, owner, what="ids"):
+    """``ids`` as a 1-D int64 array (an encoded text), or a ValueError naming ``owner`` and ``what``."""
+    ids = np.asarray(ids)
+    if ids.ndim != 1 or ids.dtype.kind not in "iu":
+        raise ValueError(f"{owner}: {what} have shape {ids.shape} and dtype {ids.dtype}; expected a 1-D array "
+                         f"of integer ids (CharVocab.encode gives one)")
+    return ids.astype(np.int64, copy=False)
+
+
+def _windows_at(ids, starts, length):
+    """The windows of ``length`` ids that begin at ``starts``: ``(inputs, targets)``, both (len(starts), length)."""
+    rows = starts[:, None] + np.arange(length)       # (windows, length) positions in ids
+    return ids[rows], ids[rows + 1]

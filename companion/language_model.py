@@ -16,6 +16,7 @@ import numpy as np
 from ._validate import as_float_array, as_rng, check_shape, number_in, positive_int, require_forward
 from .layers import HasParameters
 from .losses import softmax
+from .training import _mode
 
 
 class LearnedPositions(HasParameters):
@@ -91,10 +92,7 @@ def sample(model, vocab, prompt, length, *, rng=0, temperature=1.0, context=None
     temperature = number_in(temperature, "temperature", "sample", 0.0, np.inf, closed_low=True)
     context = None if context is None else positive_int(context, "context", "sample")
     rng = as_rng(rng)
-    was_training = getattr(model, "training", None)
-    if was_training and callable(getattr(model, "eval", None)):
-        model.eval()
-    try:
+    with _mode(model, training=False):   # evaluation mode while sampling, then the mode it was in
         for _ in range(length):
             window = np.array(ids[-context:] if context else ids)[None]     # (1, S)
             logits = np.asarray(model.forward(window))
@@ -108,7 +106,4 @@ def sample(model, vocab, prompt, length, *, rng=0, temperature=1.0, context=None
             else:
                 p = softmax((u / temperature)[None])[0]
                 ids.append(int(rng.choice(vocab.size, p=p)))
-    finally:
-        if was_training and callable(getattr(model, "train", None)):
-            model.train()
     return vocab.decode(np.array(ids))

@@ -28,7 +28,8 @@ import functools
 
 import numpy as np
 
-from ._validate import as_float_array, as_labels, as_rng, is_companion_layer, number_in
+from ._validate import as_float_array, as_labels, as_rng, is_companion_layer, number_in, positive_int
+from .datasets import _id_sequence, _windows_at
 from .layers import Linear, Sequential
 from .losses import SoftmaxCrossEntropy
 
@@ -111,6 +112,15 @@ def _checked_calls(model, loss):
     return forward, loss_forward
 
 
+def _check_optimizer(model, optimizer, owner):
+    """An optimizer built from this model's parameters, or a clear error."""
+    if not callable(getattr(optimizer, "step", None)):
+        raise TypeError(f"{owner}: optimizer must be an optimizer such as Adam(model.parameters()), got {optimizer!r}")
+    if {id(p) for p, _ in getattr(optimizer, "parameters", [])} != {id(p) for p, _ in model.parameters()}:
+        raise ValueError(f"{owner}: the optimizer does not update this model's parameters; build it from "
+                         f"model.parameters()")
+
+
 def fit(model, x, t, *, optimizer, loss=None, epochs=10, batch_size=32, rng=0, validation=None, progress=True,
         blas_threads=1):
     """Train ``model`` on inputs ``x`` (n, d) and targets ``t`` (labels (n,) or one-hot (n, k)).
@@ -143,14 +153,8 @@ def fit(model, x, t, *, optimizer, loss=None, epochs=10, batch_size=32, rng=0, v
     lower the learning rate).
     """
     loss = SoftmaxCrossEntropy() if loss is None else loss
-    for label, value in (("epochs", epochs), ("batch_size", batch_size)):
-        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"fit: {label} must be a positive integer, got {value!r}")
-    if not callable(getattr(optimizer, "step", None)):
-        raise TypeError(f"fit: optimizer must be an optimizer such as Adam(model.parameters()), got {optimizer!r}")
-    model_ids = {id(param) for param, _ in model.parameters()}
-    if {id(param) for param, _ in getattr(optimizer, "parameters", [])} != model_ids:
-        raise ValueError("fit: the optimizer does not update this model's parameters; build it from model.parameters()")
+    epochs, batch_size = positive_int(epochs, "epochs", "fit"), positive_int(batch_size, "batch_size", "fit")
+    _check_optimizer(model, optimizer, "fit")
     x, labels = _data(model, x, t, "fit", "training")
     if validation is not None:
         if not (isinstance(validation, (tuple, list)) and len(validation) == 2):
@@ -250,18 +254,9 @@ def _progress_bar(progress):
 
 # --- Language models: next-character prediction on windows of a text --------------------------------
 
-def _text_ids(ids, owner, what):
-    """A 1-D integer array of ids, or a clear error."""
-    ids = np.asarray(ids)
-    if ids.ndim != 1 or ids.dtype.kind not in "iu":
-        raise ValueError(f"{owner}: {what} ids have shape {ids.shape} and dtype {ids.dtype}; expected a 1-D array of "
-                         f"integer ids (CharVocab.encode gives one)")
-    return ids.astype(np.int64, copy=False)
-
-
 def _check_text(model, ids, length, owner, what):
     """Check ``ids`` against the model once, up front: long enough, and every id one of the model's C outputs."""
-    ids = _text_ids(ids, owner, what)
+    ids = _id_sequence(ids, owner, f"{what} ids")
     if len(ids) < length + 1:
         raise ValueError(f"{owner}: {len(ids)} {what} ids are too few for one window of length {length}; expected at "
                          f"least {length + 1}")
@@ -284,9 +279,7 @@ def _check_text(model, ids, length, owner, what):
 
 def _spread_windows(ids, length, windows):
     """``windows`` windows of ``length`` ids, evenly spread over ``ids``: (inputs, targets), both (windows, length)."""
-    starts = np.linspace(0, len(ids) - length - 1, windows).astype(np.int64)
-    rows = starts[:, None] + np.arange(length)
-    return ids[rows], ids[rows + 1]
+    return _windows_at(ids, np.linspace(0, len(ids) - length - 1, windows).astype(np.int64), length)
 
 
 def evaluate_language_model(model, ids, length, windows=64, loss=None):
@@ -297,8 +290,8 @@ def evaluate_language_model(model, ids, length, windows=64, loss=None):
     call), and the loss (default ``SoftmaxCrossEntropy()``) is the mean over
     all ``windows * length`` predicted characters. Measured in evaluation mode.
     """
-    length = _positive(length, "length", "evaluate_language_model")
-    windows = _positive(windows, "windows", "evaluate_language_model")
+    length = positive_int(length, "length", "evaluate_language_model")
+    windows = positive_int(windows, "windows", "evaluate_language_model")
     ids = _check_text(model, ids, length, "evaluate_language_model", "evaluation")
     loss = SoftmaxCrossEntropy() if loss is None else loss
     return _text_loss(model, loss, *_spread_windows(ids, length, windows))
@@ -308,12 +301,6 @@ def _text_loss(model, loss, inputs, targets):
     forward, loss_forward = _checked_calls(model, loss)
     with _mode(model, training=False):
         return loss_forward(forward(inputs), targets)
-
-
-def _positive(value, name, owner):
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{owner}: {name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def fit_language_model(model, ids, *, optimizer, steps, length, batch_size=32, validation=None, eval_every=None,
@@ -343,16 +330,13 @@ def fit_language_model(model, ids, *, optimizer, steps, length, batch_size=32, v
     when a number overflows (diverging training: lower the learning rate).
     """
     owner = "fit_language_model"
-    steps, length = _positive(steps, "steps", owner), _positive(length, "length", owner)
-    batch_size, eval_windows = _positive(batch_size, "batch_size", owner), _positive(eval_windows, "eval_windows", owner)
-    eval_every = max(1, steps // 10) if eval_every is None else _positive(eval_every, "eval_every", owner)
+    steps, length = positive_int(steps, "steps", owner), positive_int(length, "length", owner)
+    batch_size = positive_int(batch_size, "batch_size", owner)
+    eval_windows = positive_int(eval_windows, "eval_windows", owner)
+    eval_every = max(1, steps // 10) if eval_every is None else positive_int(eval_every, "eval_every", owner)
     if max_norm is not None:
         max_norm = number_in(max_norm, "max_norm", owner, 0.0, np.inf)
-    if not callable(getattr(optimizer, "step", None)):
-        raise TypeError(f"{owner}: optimizer must be an optimizer such as Adam(model.parameters()), got {optimizer!r}")
-    if {id(p) for p, _ in getattr(optimizer, "parameters", [])} != {id(p) for p, _ in model.parameters()}:
-        raise ValueError(f"{owner}: the optimizer does not update this model's parameters; build it from "
-                         f"model.parameters()")
+    _check_optimizer(model, optimizer, owner)
     ids = _check_text(model, ids, length, owner, "training")
     monitors = {"loss": _spread_windows(ids, length, eval_windows)}
     if validation is not None:
@@ -372,7 +356,6 @@ def _train_language_model(model, ids, optimizer, steps, length, batch_size, eval
     forward, loss_forward = _checked_calls(model, loss)
     parameters = model.parameters()
     history = {"step": [], **{key: [] for key in monitors}, "batch_loss": []}
-    offsets = np.arange(length)
 
     def measure(step):
         history["step"].append(step)
@@ -382,9 +365,9 @@ def _train_language_model(model, ids, optimizer, steps, length, batch_size, eval
     measure(0)
     for step in range(1, steps + 1):
         _set_mode(model, training=True)
-        rows = rng.integers(0, len(ids) - length, size=batch_size)[:, None] + offsets   # (b, S) positions
+        inputs, targets = _windows_at(ids, rng.integers(0, len(ids) - length, size=batch_size), length)  # (b, S)
         try:
-            batch_loss = loss_forward(forward(ids[rows]), ids[rows + 1])
+            batch_loss = loss_forward(forward(inputs), targets)
             dlogits = loss.backward()                                                  # (b, S, C)
             if isinstance(model, (Linear, Sequential)):  # the ids' gradient is never used
                 model.backward(dlogits, input_grad=False, checked=True)
